@@ -1,0 +1,323 @@
+"""The ``framescribe`` command line: a thin layer over :class:`framescribe.Framescribe`.
+
+Results go to stdout or ``-o FILE`` (written atomically); logs and progress go
+to stderr. Exit codes: 0 ok, 1 failure (no backend could answer, a backend
+failed), 2 usage error or bad input (including bad configuration).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import EXIT_FAILURE, EXIT_USAGE, FramescribeError
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("framescribe")
+
+EPILOG = """\b
+Backends are chosen per capability in the config file (see `framescribe config`)
+and tried in order; --backend NAME uses just one. Exit codes: 0 ok, 1 failure,
+2 usage error or bad input. Docs: docs/ in the repository."""
+
+
+class PluginGroup(click.Group):
+    """Loads plugin commands (hook ``register_commands``) only when commands are listed or looked up."""
+
+    _plugins_loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        from .plugins import default_host
+
+        try:
+            default_host().pm.hook.register_commands(cli=self)
+        except FramescribeError as exc:
+            log.warning("plugin commands not loaded: %s", exc)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            self._load_plugin_commands()
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+
+@click.group(cls=PluginGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="framescribe")
+def cli() -> None:
+    """Pull text out of media: speech (transcribe), on-screen text in video
+    (video-text) and text in images (ocr), with pluggable local and remote backends.
+
+    \b
+    Examples:
+      framescribe video-text clip.mp4 --format srt -o clip.srt
+      framescribe transcribe talk.mp4 --transcript talk.en.vtt
+      framescribe ocr scan.png --layout --format json
+      framescribe backends
+    """
+
+
+def common_options(f: F) -> F:
+    """Options every working command takes: config, plugins, verbosity, cache."""
+    decorators = [
+        click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                     help="Config file (default: $FRAMESCRIBE_CONFIG, ./framescribe.toml, user config dir)."),
+        click.option("--plugin", "plugins", multiple=True, metavar="MODULE_OR_FILE.py",
+                     help="Load an extra plugin for this run (repeatable)."),
+        click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug)."),
+        click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress bar."),
+        click.option("--no-cache", is_flag=True, help="Do not read or write the result cache."),
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
+def video_options(f: F) -> F:
+    decorators = [
+        click.option("--backend", "-b", metavar="NAME", help="Use this backend only (overrides the configured chain)."),
+        click.option("--start", type=float, metavar="SECONDS", help="Only from this time on."),
+        click.option("--end", type=float, metavar="SECONDS", help="Only up to this time."),
+        click.option("--language", "-l", metavar="LANG", help="Language of the text or speech, e.g. en."),
+        click.option("--format", "-f", "fmt", type=click.Choice(["json", "srt", "vtt", "txt"]), default="json",
+                     show_default=True, help="Output format."),
+        click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout."),
+        click.option("--video-id", metavar="ID", help="A video a remote backend has already indexed (no upload)."),
+    ]
+    for decorator in reversed(decorators):
+        f = decorator(f)
+    return f
+
+
+def _setup(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    logging.basicConfig(level=level, format="framescribe: %(message)s", stream=sys.stderr, force=True)
+
+
+def _framescribe(config_path: str | None, plugins: Sequence[str], no_cache: bool) -> Any:
+    from .api import Framescribe
+
+    return Framescribe(config_path, plugins=plugins, use_cache=not no_cache)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        from .formats import write_atomic
+
+        write_atomic(output, text)
+        log.info("wrote %s", output)
+    else:
+        click.echo(text, nl=False)
+
+
+def _run_video(capability: str, media: str | None, opts: dict[str, Any], **extra: Any) -> None:
+    from .formats import format_video
+    from .progress import ProgressBar
+
+    _setup(opts["verbose"], opts["quiet"])
+    fs = _framescribe(opts["config_path"], opts["plugins"], opts["no_cache"])
+    bar = ProgressBar(capability.replace("_", "-"), enabled=False if opts["quiet"] else None)
+    try:
+        run = fs.video_text if capability == "video_text" else fs.transcribe
+        result = run(media, start=opts["start"], end=opts["end"], language=opts["language"],
+                     backend=opts["backend"], video_id=opts["video_id"], progress=bar, **extra)
+    finally:
+        bar.close()
+    for s in result.skipped:
+        log.info("skipped %s: %s", s.backend, s.reason)
+    log.info("answered by %s: %d segments", result.backend, len(result.segments))
+    _emit(format_video(result, opts["fmt"]), opts["output"])
+
+
+@cli.command("video-text", epilog=EPILOG)
+@click.argument("video", type=click.Path(), required=False)
+@video_options
+@common_options
+def video_text_cmd(video: str | None, **opts: Any) -> None:
+    """Text shown on screen in VIDEO, as timed segments (OCR in video).
+
+    \b
+    Examples:
+      framescribe video-text clip.mp4
+      framescribe video-text clip.mp4 --start 60 --end 90 -f srt -o part.srt
+      framescribe video-text clip.mp4 --backend tesseract -v
+    """
+    _run_video("video_text", video, opts)
+
+
+@cli.command("transcribe", epilog=EPILOG)
+@click.argument("video", type=click.Path(), required=False)
+@click.option("--transcript", type=click.Path(), help="A transcript (SRT/VTT) to use instead of recognising speech.")
+@video_options
+@common_options
+def transcribe_cmd(video: str | None, transcript: str | None, **opts: Any) -> None:
+    """Speech of VIDEO as timed segments.
+
+    \b
+    Examples:
+      framescribe transcribe talk.mp4 -f srt -o talk.srt
+      framescribe transcribe talk.mp4 --transcript talk.en.vtt
+      framescribe transcribe talk.mp4 --backend whisper --language en
+    """
+    _run_video("transcribe", video, opts, transcript=transcript)
+
+
+@cli.command("ocr", epilog=EPILOG)
+@click.argument("images", nargs=-1, required=True, type=click.Path())
+@click.option("--backend", "-b", metavar="NAME", help="Use this backend only (overrides the configured chain).")
+@click.option("--language", "-l", metavar="LANG", help="Language(s) of the text, e.g. eng or eng+deu.")
+@click.option("--layout", is_flag=True, help="Include blocks, lines and words with boxes (json, tsv).")
+@click.option("--format", "-f", "fmt", type=click.Choice(["txt", "json", "tsv"]), default="txt", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Images read at once [default: cores].")
+@common_options
+def ocr_cmd(images: tuple[str, ...], backend: str | None, language: str | None, layout: bool, fmt: str,
+            output: str | None, jobs: int | None, **opts: Any) -> None:
+    """Text of one or more IMAGES (png, jpeg, tiff, webp, bmp).
+
+    \b
+    Examples:
+      framescribe ocr receipt.jpg
+      framescribe ocr page-*.png -f json --layout -o pages.json
+    """
+    from .api import check_input_file
+    from .formats import format_ocr
+    from .progress import ProgressBar
+
+    _setup(opts["verbose"], opts["quiet"])
+    for image in images:  # every input is checked before any work starts
+        check_input_file(image, "image")
+    fs = _framescribe(opts["config_path"], opts["plugins"], opts["no_cache"])
+    layout = layout or fmt == "tsv"
+    bar = ProgressBar("ocr", enabled=False if opts["quiet"] else None)
+    done = 0
+
+    def one(image: str) -> Any:
+        nonlocal done
+        results = fs.image_ocr(image, language=language, layout=layout, backend=backend)
+        done += 1
+        bar(done, len(images), Path(image).name)
+        return results
+
+    workers = jobs or os.cpu_count() or 1
+    try:
+        with ThreadPoolExecutor(max_workers=min(workers, len(images))) as pool:
+            per_image = list(pool.map(one, images))
+    finally:
+        bar.close()
+    if len(images) == 1:
+        text = format_ocr(per_image[0], fmt)
+    elif fmt == "json":
+        text = json.dumps([r.to_dict() for rs in per_image for r in rs], indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "txt":
+        text = "".join(f"==> {img} <==\n{format_ocr(rs, 'txt')}\n" for img, rs in zip(images, per_image, strict=True))
+    else:
+        text = format_ocr([r for rs in per_image for r in rs], fmt)
+    _emit(text, output)
+
+
+@cli.command("backends")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@common_options
+def backends_cmd(as_json: bool, **opts: Any) -> None:
+    """List installed backends, their capabilities, and whether each can run here."""
+    _setup(opts["verbose"], opts["quiet"])
+    fs = _framescribe(opts["config_path"], opts["plugins"], opts["no_cache"])
+    rows = fs.backends()
+    if as_json:
+        click.echo(json.dumps([r.__dict__ for r in rows], indent=2))
+        return
+    if not rows:
+        click.echo("no backends installed: pip install framescribe-tesseract (or see `framescribe plugins`)")
+        return
+    width = max(len(r.name) for r in rows)
+    for r in rows:
+        state = "available" if r.available else f"unavailable: {r.reason}"
+        kind = "local" if r.local else "remote"
+        click.echo(f"{r.name:<{width}}  {', '.join(r.capabilities):<32}  {kind:<6}  {state}")
+    click.echo("\nchains (" + fs.config.origin + "):")
+    for cap, chain in fs.config.chains.items():
+        click.echo(f"  {cap}: {' -> '.join(chain)}")
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@common_options
+def plugins_cmd(as_json: bool, **opts: Any) -> None:
+    """List loaded plugins, the backends each registers, and any that failed to load."""
+    from .plugins import default_host
+
+    _setup(opts["verbose"], opts["quiet"])
+    host = default_host(opts["plugins"])
+    host.backends  # noqa: B018 - collecting backends fills in each plugin's list
+    infos = list(host.plugins.values())
+    if as_json:
+        click.echo(json.dumps([i.__dict__ for i in infos], indent=2))
+        return
+    for i in infos:
+        state = f"FAILED: {i.error}" if i.error else f"backends: {', '.join(i.backends) or '-'}"
+        click.echo(f"{i.name} {i.version or ''}  ({i.source})  {state}")
+    if not infos:
+        click.echo("no plugins loaded")
+
+
+@cli.command("config")
+@common_options
+def config_cmd(**opts: Any) -> None:
+    """Print the effective configuration as TOML-like JSON, with secrets masked."""
+    _setup(opts["verbose"], opts["quiet"])
+    fs = _framescribe(opts["config_path"], opts["plugins"], opts["no_cache"])
+    click.echo(json.dumps(fs.effective_config(), indent=2))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; user mistakes get a message and an exit code, not a traceback."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="framescribe", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except FramescribeError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return exc.exit_code
+    except BrokenPipeError:
+        return EXIT_FAILURE
+    except Exception as exc:
+        log.debug("unexpected error", exc_info=True)
+        click.echo(f"Error: unexpected {type(exc).__name__}: {exc}\n  hint: run with -vv for the traceback", err=True)
+        return EXIT_FAILURE
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
+
+__all__ = ["EXIT_USAGE", "cli", "main", "run"]

@@ -1,0 +1,147 @@
+"""The configuration file: which backends serve each capability, and their settings.
+
+Found in this order: ``--config FILE``, ``$FRAMESCRIBE_CONFIG``,
+``./framescribe.toml``, then ``config.toml`` in the user config directory.
+With none of them the embedded default applies: local backends only.
+
+    [capabilities]
+    video_text = ["twelvelabs", "tesseract"]   # tried in order
+
+    [backends.twelvelabs]
+    api_key = "${TWELVE_LABS_API_KEY}"          # read from the environment
+    index_id = "6543..."
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .types import CAPABILITIES, Capability
+
+# The offline default: every capability served by local backends. Names that
+# are not installed are skipped (and said so) rather than being errors.
+DEFAULT_CHAINS: dict[Capability, list[str]] = {
+    "video_text": ["tesseract", "rapidocr"],
+    "transcribe": ["subtitles", "whisper"],
+    "image_ocr": ["tesseract", "rapidocr"],
+}
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass
+class Config:
+    path: Path | None  # None: the embedded default
+    chains: dict[Capability, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_CHAINS.items()})
+    backends: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Keys whose ${VAR} was unset: (backend, key) -> VAR, so errors can say which variable to set.
+    unset_env: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def origin(self) -> str:
+        return str(self.path) if self.path else "built-in default"
+
+    def is_default_chain(self, capability: Capability) -> bool:
+        return self.chains.get(capability) == DEFAULT_CHAINS.get(capability)
+
+
+def user_config_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("framescribe")) / "config.toml"
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    if explicit is not None:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist", hint="check the --config path")
+        return path
+    env = os.environ.get("FRAMESCRIBE_CONFIG")
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(f"FRAMESCRIBE_CONFIG={env}: no such file")
+        return path
+    for candidate in (Path("framescribe.toml"), user_config_path()):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> Config:
+    """Load a config from a path, a mapping (Python API), or by the search order when None."""
+    if isinstance(source, Mapping):
+        return parse_config(source, None)
+    path = find_config(source)
+    if path is None:
+        return Config(None)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: malformed TOML: {exc}", hint="fix the line named above") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read it: {exc}") from exc
+    return parse_config(data, path)
+
+
+def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
+    where = str(path) if path else "config"
+    unknown = set(data) - {"capabilities", "backends"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown table or key {sorted(unknown)}; allowed: capabilities, backends")
+    config = Config(path)
+    caps = data.get("capabilities", {})
+    if not isinstance(caps, Mapping):
+        raise ConfigError(f"{where}: [capabilities] must be a table of capability = [backend names]")
+    for cap, chain in caps.items():
+        if cap not in CAPABILITIES:
+            raise ConfigError(f"{where}: [capabilities] unknown capability {cap!r}; valid: {', '.join(CAPABILITIES)}")
+        if isinstance(chain, str):
+            chain = [chain]
+        if not isinstance(chain, list) or not chain or not all(isinstance(n, str) for n in chain):
+            raise ConfigError(f"{where}: [capabilities].{cap} must be a non-empty list of backend names, e.g. {cap} = [\"tesseract\"]")
+        config.chains[cap] = list(chain)
+    backends = data.get("backends", {})
+    if not isinstance(backends, Mapping):
+        raise ConfigError(f"{where}: [backends] must hold one table per backend, e.g. [backends.tesseract]")
+    for name, table in backends.items():
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{where}: [backends.{name}] must be a table of settings")
+        config.backends[name] = {}
+        for key, value in table.items():
+            resolved = _expand_env(value, f"{where}: [backends.{name}].{key}")
+            if resolved is _UNSET:
+                config.unset_env[(name, key)] = _ENV_REF.fullmatch(value).group(1)  # type: ignore[union-attr]
+                continue
+            config.backends[name][key] = resolved
+    return config
+
+
+_UNSET = object()
+
+
+def _expand_env(value: Any, where: str) -> Any:
+    if isinstance(value, list):
+        return [_expand_env(v, where) for v in value]
+    if not isinstance(value, str):
+        return value
+    whole = _ENV_REF.fullmatch(value)
+    if whole:
+        # An unset secret leaves the setting at its default, so the backend
+        # reports "needs VAR" and the chain falls back instead of failing here.
+        return os.environ.get(whole.group(1)) or _UNSET
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(1) not in os.environ:
+            raise ConfigError(f"{where}: environment variable {m.group(1)} is not set")
+        return os.environ[m.group(1)]
+
+    return _ENV_REF.sub(sub, value)
