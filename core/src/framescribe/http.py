@@ -128,6 +128,38 @@ class HttpClient:
         raise BackendError(text)
 
 
+def poll(
+    fetch: Callable[[], Any],
+    done: Callable[[Any], bool],
+    *,
+    interval: float,
+    timeout: float,
+    what: str,
+    max_interval: float = 30.0,
+    on_update: Callable[[Any], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Any:
+    """Call ``fetch`` until ``done(result)``, backing off from ``interval`` up to ``max_interval``.
+
+    Raises BackendUnavailable when ``timeout`` seconds pass first: a job that
+    never finishes is a service that cannot serve now, so a chain falls back.
+    """
+    deadline = clock() + timeout
+    delay = interval
+    while True:
+        result = fetch()
+        if on_update is not None:
+            on_update(result)
+        if done(result):
+            return result
+        remaining = deadline - clock()
+        if remaining <= 0:
+            raise BackendUnavailable(f"{what} did not finish within {timeout:g} s", hint="raise the backend's timeout setting")
+        sleep(min(delay, remaining))
+        delay = min(delay * 1.5, max_interval)
+
+
 def parse_retry_after(value: str) -> float | None:
     try:
         return max(0.0, float(value))
