@@ -10,6 +10,9 @@ from __future__ import annotations
 import framescribe
 from framescribe import BackendSettings, BackendSpec, OcrResult, Segment, VideoResult
 
+# How often each backend really ran (not answered from cache), for tests.
+CALLS: dict[str, int] = {}
+
 
 class EchoSettings(BackendSettings):
     prefix: str = "echo"
@@ -27,6 +30,7 @@ def register_backends(register):  # type: ignore[no-untyped-def]
 
 
 def _echo(backend, request, context):  # type: ignore[no-untyped-def]
+    CALLS[backend] = CALLS.get(backend, 0) + 1
     if backend == "fake-bad":
         raise framescribe.BadInput(f"{request.media}: fake-bad rejects everything")
     if backend == "fake-flaky":
@@ -53,6 +57,7 @@ def transcribe(backend, request, context):  # type: ignore[no-untyped-def]
 
 @framescribe.hookimpl
 def image_ocr(backend, request, context):  # type: ignore[no-untyped-def]
+    CALLS[backend] = CALLS.get(backend, 0) + 1
     if backend == "fake-bad":
         raise framescribe.BadInput(f"{request.image}: not an image")
     return [OcrResult(text=f"{context.settings.prefix} {request.image.name}", confidence=0.9, language="en")]

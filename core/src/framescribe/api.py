@@ -131,8 +131,10 @@ class Framescribe:
     def backends(self) -> list[BackendStatus]:
         rows = []
         for name, reg in self.host.backends.items():
+            settings: BackendSettings | None
+            reason: str | None
             try:
-                settings: BackendSettings | None = self.settings_for(name)
+                settings = self.settings_for(name)
             except ConfigError as exc:
                 settings, reason = None, str(exc)
             else:
@@ -338,7 +340,7 @@ def _stamp(result: R, backend: str, skipped: list[Skipped], request: Any) -> R:
             raise BackendError(f"backend {backend} returned {type(item).__name__}, not a framescribe result")
         item.backend = backend
         item.skipped = list(skipped)
-        item.source = item.source or source
+        item.source = source  # a cached result may come from an identical file elsewhere
     return result
 
 

@@ -271,7 +271,7 @@ def plugins_cmd(as_json: bool, **opts: Any) -> None:
         click.echo(json.dumps([i.__dict__ for i in infos], indent=2))
         return
     for i in infos:
-        state = f"FAILED: {i.error}" if i.error else f"backends: {', '.join(i.backends) or '-'}"
+        state = f"FAILED: {i.error}" if i.error else f"backends: {', '.join(sorted(i.backends)) or '-'}"
         click.echo(f"{i.name} {i.version or ''}  ({i.source})  {state}")
     if not infos:
         click.echo("no plugins loaded")

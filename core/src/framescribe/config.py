@@ -43,10 +43,13 @@ class Config:
     backends: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Keys whose ${VAR} was unset: (backend, key) -> VAR, so errors can say which variable to set.
     unset_env: dict[tuple[str, str], str] = field(default_factory=dict)
+    from_mapping: bool = False  # given as a mapping through the Python API
 
     @property
     def origin(self) -> str:
-        return str(self.path) if self.path else "built-in default"
+        if self.path:
+            return str(self.path)
+        return "config mapping" if self.from_mapping else "built-in default"
 
     def is_default_chain(self, capability: Capability) -> bool:
         return self.chains.get(capability) == DEFAULT_CHAINS.get(capability)
@@ -79,7 +82,9 @@ def find_config(explicit: str | os.PathLike[str] | None = None) -> Path | None:
 def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> Config:
     """Load a config from a path, a mapping (Python API), or by the search order when None."""
     if isinstance(source, Mapping):
-        return parse_config(source, None)
+        config = parse_config(source, None)
+        config.from_mapping = True
+        return config
     path = find_config(source)
     if path is None:
         return Config(None)
@@ -93,7 +98,7 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | None = None
 
 
 def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
-    where = str(path) if path else "config"
+    where = str(path) if path else "config mapping"
     unknown = set(data) - {"capabilities", "backends"}
     if unknown:
         raise ConfigError(f"{where}: unknown table or key {sorted(unknown)}; allowed: capabilities, backends")

@@ -98,7 +98,7 @@ def read_timed_text(path: str | os.PathLike[str]) -> VideoResult:
         import webvtt
 
         try:
-            captions = webvtt.from_buffer(io.StringIO(text))
+            captions = webvtt.from_buffer(io.StringIO(text)).captions
         except Exception as exc:  # webvtt raises several unrelated types on bad input
             raise BadInput(f"{p}: not valid WebVTT: {exc}") from exc
         return VideoResult(
@@ -135,7 +135,7 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> None:
 
 
 def _vtt_time(seconds: float) -> str:
-    ms = int(round(seconds * 1000))
+    ms = round(seconds * 1000)
     h, ms = divmod(ms, 3_600_000)
     m, ms = divmod(ms, 60_000)
     s, ms = divmod(ms, 1000)

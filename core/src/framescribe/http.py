@@ -17,7 +17,7 @@ import email.utils
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING, Any
 
 from .errors import BackendError, BackendUnavailable, BadInput, MissingDependency
@@ -75,10 +75,13 @@ class HttpClient:
         return redact(text, self._secrets)
 
     def request(self, method: str, url: str, *, bad_input_on_4xx: bool = False,
-                rewind: Callable[[], None] | None = None, **kwargs: Any) -> httpx.Response:
+                rewind: Callable[[], None] | None = None, unavailable_statuses: Collection[int] = (),
+                **kwargs: Any) -> httpx.Response:
         """Send with retries; return a 2xx/3xx response or raise a framescribe error.
 
         ``rewind`` is called before each retry, e.g. to seek an uploaded file back to 0.
+        ``unavailable_statuses`` are 4xx codes that mean "not now" rather than "never"
+        (e.g. 410 for a job output that has expired): they raise BackendUnavailable at once.
         """
         httpx = self._httpx
         attempt = 0
@@ -91,6 +94,9 @@ class HttpClient:
             else:
                 if response.status_code < 400:
                     return response
+                if response.status_code in unavailable_statuses and response.status_code not in RETRY_STATUS:
+                    raise BackendUnavailable(f"{self.backend}: {method} {self._path(url)} -> HTTP {response.status_code}: "
+                                             f"{self.scrub(error_message(response))}")
                 if response.status_code not in RETRY_STATUS:
                     self._raise_client_error(response, bad_input_on_4xx)
                 reason = f"HTTP {response.status_code}: {self.scrub(error_message(response))}"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from .errors import BadInput, MissingDependency
 
@@ -95,7 +96,7 @@ def probe(path: Path) -> MediaInfo:
         for s in container.streams:
             lang = s.metadata.get("language")
             if s.type == "video":
-                cc = s.codec_context
+                cc: Any = s.codec_context
                 rate = s.average_rate or s.guessed_rate
                 videos.append(VideoStream(s.index, cc.width, cc.height, float(rate) if rate else None,
                                           _rotation(s), cc.name))
@@ -122,7 +123,7 @@ def _rotation(stream: object) -> int:
         side = stream.side_data  # type: ignore[attr-defined]
         for key in ("DISPLAYMATRIX", "display_matrix"):
             if key in side:
-                return int(round(-float(side[key]))) % 360
+                return round(-float(side[key])) % 360
     except Exception:
         pass
     return 0

@@ -124,10 +124,9 @@ def clip_segments(segments: Iterable[Segment], start: float | None, end: float |
     hi = float("inf") if end is None else end
     out = []
     for seg in segments:
-        if seg.end <= lo or seg.start >= hi:
-            # A zero-length segment at the very start of the range still belongs to it.
-            if not (seg.start == seg.end and lo <= seg.start < hi):
-                continue
+        # A zero-length segment inside the range still belongs to it.
+        if (seg.end <= lo or seg.start >= hi) and not (seg.start == seg.end and lo <= seg.start < hi):
+            continue
         out.append(replace(seg, start=max(seg.start, lo), end=min(seg.end, hi)))
     return out
 

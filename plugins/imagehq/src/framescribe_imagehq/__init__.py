@@ -1,0 +1,1 @@
+"""framescribe backend plugin."""

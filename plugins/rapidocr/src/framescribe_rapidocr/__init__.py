@@ -1,0 +1,1 @@
+"""framescribe backend `rapidocr`: RapidOCR for images and text in video."""
