@@ -126,7 +126,8 @@ class HttpClient:
 
     def _raise_client_error(self, response: httpx.Response, bad_input_on_4xx: bool) -> None:
         message = self.scrub(error_message(response))
-        text = f"{self.backend}: {response.request.method} {self._path(str(response.request.url.path))} -> HTTP {response.status_code}: {message}"
+        where = self._path(str(response.request.url.path))
+        text = f"{self.backend}: {response.request.method} {where} -> HTTP {response.status_code}: {message}"
         if response.status_code in (401, 403):
             raise BackendError(text, hint=f"check the API key of backend {self.backend}")
         if bad_input_on_4xx and response.status_code in (400, 413, 415, 422):

@@ -1,0 +1,65 @@
+"""Small sample media made on the fly, so a plugin's tests need no checked-in files.
+
+Needs the ``video`` extra (OpenCV, NumPy): ``pip install 'framescribe[video]'``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+DEFAULT_IMAGE_TEXT = "FRAMESCRIBE 42"
+# (start, end, text): what the default sample video shows and when.
+DEFAULT_VIDEO_TEXT: tuple[tuple[float, float, str], ...] = ((0.0, 2.0, "HELLO WORLD"), (2.0, 4.0, "SECOND CARD"))
+
+
+def _frame(width: int, height: int, text: str) -> Any:
+    import cv2
+    import numpy as np
+
+    frame = np.full((height, width, 3), 255, np.uint8)
+    if text:
+        scale = max(0.5, min(2.0, width / (22 * max(len(text), 1))))
+        thickness = max(1, int(scale * 2))
+        (tw, th), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        origin = ((width - tw) // 2, (height + th) // 2)
+        cv2.putText(frame, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness, cv2.LINE_AA)
+    return frame
+
+
+def make_text_image(path: str | Path, text: str = DEFAULT_IMAGE_TEXT, size: tuple[int, int] = (640, 160)) -> Path:
+    """Write black ``text`` centred on a white ``size`` (width, height) image; the format follows the suffix."""
+    import cv2
+
+    out = Path(path)
+    if not cv2.imwrite(str(out), _frame(size[0], size[1], text)):
+        raise OSError(f"OpenCV could not write {out}")
+    return out
+
+
+def make_text_video(
+    path: str | Path,
+    cards: Sequence[tuple[float, float, str]] = DEFAULT_VIDEO_TEXT,
+    size: tuple[int, int] = (640, 360),
+    fps: int = 10,
+) -> Path:
+    """Write an MPEG-4 video showing each ``(start, end, text)`` card; blank white between cards."""
+    import cv2
+
+    out = Path(path)
+    duration = max(end for _, end, _ in cards) if cards else 1.0
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+    if not writer.isOpened():
+        raise OSError(f"OpenCV could not open a video writer for {out}")
+    try:
+        frames: dict[str, Any] = {}
+        for i in range(int(round(duration * fps))):
+            t = (i + 0.5) / fps
+            text = next((c for s, e, c in cards if s <= t < e), "")
+            if text not in frames:
+                frames[text] = _frame(size[0], size[1], text)
+            writer.write(frames[text])
+    finally:
+        writer.release()
+    return out

@@ -1,0 +1,126 @@
+"""The pieces of the text-in-video pipeline an OCR engine sees: options, regions, readings, the reader protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+from ..types import Box, Word
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Image = npt.NDArray[np.uint8]
+else:  # numpy is only imported where the pipeline runs
+    Image = object
+
+
+@dataclass(frozen=True)
+class VideoOptions:
+    """How the pipeline samples, finds, filters and merges text.
+
+    ``regions`` are areas of interest as (x, y, width, height): values <= 1
+    are fractions of the frame, larger values are pixels of the displayed
+    (rotated) frame. Text outside every region is ignored.
+    """
+
+    sample_rate: float = 4.0  # samples per second; 4 catches a caption shown for 0.5 s twice
+    min_confidence: float = 0.5  # 0..1; readings below are dropped
+    min_text_height: int = 8  # pixels of the displayed frame; smaller lines are ignored
+    regions: Sequence[tuple[float, float, float, float]] = ()
+    detector: Literal["stable", "full_frame"] = "stable"  # full_frame: the reader finds text in whole frames
+    refine_boundaries: bool = True  # find the exact frame where a text appears and disappears
+    max_crops: int = 12  # frames per text used for its temporal median
+    merge_gap: float = 1.0  # seconds: equal readings closer than this become one segment
+    merge_similarity: float = 0.8  # 0..1 ratio above which two readings count as the same text
+    ocr_workers: int = 1  # threads calling the reader; each gets its own reader state if it keeps any
+    work_height: int = 540  # frames taller than this are shrunk to this height to find text (never for OCR)
+
+    def __post_init__(self) -> None:
+        if not 0.05 <= self.sample_rate <= 60:
+            raise ValueError(f"sample_rate must be between 0.05 and 60 per second, not {self.sample_rate}")
+        if not 0 <= self.min_confidence <= 1:
+            raise ValueError(f"min_confidence must be between 0 and 1, not {self.min_confidence}")
+        if self.min_text_height < 1:
+            raise ValueError("min_text_height must be at least 1 pixel")
+        for r in self.regions:
+            if len(r) != 4 or r[2] <= 0 or r[3] <= 0 or r[0] < 0 or r[1] < 0:
+                raise ValueError(f"region {r!r} must be (x, y, width, height) with positive size")
+
+
+@dataclass
+class Region:
+    """One piece of on-screen text as the pipeline found it, ready for an OCR engine.
+
+    ``crop`` is the colour (BGR) crop of the most recent frame showing it,
+    ``median`` the per-pixel median of that crop over up to ``max_crops``
+    sampled frames (overlay text stays put while the picture moves, so the
+    median keeps the text and washes out the background), ``stable`` the
+    mask of pixels that hardly changed over those frames (None when fewer
+    than three frames were seen), and ``variants`` black-on-white binary
+    images of the text, most likely polarity first, scaled by ``scale``
+    relative to ``crop`` so lines are about 40 px tall. ``box`` is where
+    ``crop`` lies in the displayed frame. With ``VideoOptions.detector ==
+    "full_frame"`` the region is the whole frame and ``variants`` is empty.
+    """
+
+    box: Box
+    crop: Image
+    median: Image
+    stable: Image | None
+    variants: list[Image]
+    scale: float
+    line_count: int
+    time: float  # seconds of the frame ``crop`` comes from
+    frames: int  # how many sampled frames went into ``median``
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Text an engine read in a region.
+
+    ``confidence`` is 0..1. ``box`` is optional and in ``Region.crop``
+    pixels; engines that find their own text lines return one Reading per
+    line (or block) with its box, and the pipeline tracks each separately.
+    """
+
+    text: str
+    confidence: float
+    box: Box | None = None
+    words: tuple[Word, ...] | None = None
+
+
+@runtime_checkable
+class TextReader(Protocol):
+    """An OCR engine for the pipeline.
+
+    ``read`` may be called from several threads at once (``ocr_workers``);
+    keep per-thread state (``threading.local``) if the engine is not
+    thread-safe. Return an empty list when the region holds no text.
+    """
+
+    def read(self, region: Region) -> list[Reading]: ...
+
+
+@dataclass
+class PipelineStats:
+    """What the pipeline did: how many frames it decoded, sampled and read."""
+
+    decoded_frames: int = 0
+    sampled_frames: int = 0
+    regions_read: int = 0
+    reader_calls: int = 0
+    refined_boundaries: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "decoded_frames": self.decoded_frames,
+            "sampled_frames": self.sampled_frames,
+            "regions_read": self.regions_read,
+            "reader_calls": self.reader_calls,
+            "refined_boundaries": self.refined_boundaries,
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+        }
