@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -104,3 +107,22 @@ def test_the_named_backends_plugin_answers_whatever_the_registration_order(
         fs = Framescribe({}, plugins=order)
         assert fs.video_text(media, backend="fake-echo").segments[1].value == "second"
         assert fs.video_text(media, backend="greedy").segments[0].value == "greedy"
+
+
+def test_a_plugin_can_add_a_command(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (site / "cmd_plugin.py").write_text(
+        "import click, framescribe\n"
+        "@framescribe.hookimpl\n"
+        "def register_commands(cli):\n"
+        "    @cli.command()\n"
+        "    @click.argument('name')\n"
+        "    def hello(name):\n"
+        "        'Say hello.'\n"
+        "        click.echo(f'hello {name}')\n"
+    )
+    install_dist(site, "cmdplug", {"cmd": "cmd_plugin"})
+    env = {**os.environ, "FRAMESCRIBE_PLUGINS": "cmd", "PYTHONPATH": f"{site}:{PLUGINS_DIR}"}
+    proc = subprocess.run([sys.executable, "-m", "framescribe.cli", "hello", "world"], capture_output=True, text=True, env=env, timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, "hello world\n"), proc.stderr
+    listed = subprocess.run([sys.executable, "-m", "framescribe.cli", "--help"], capture_output=True, text=True, env=env, timeout=60)
+    assert "hello" in listed.stdout and "Say hello." in listed.stdout
