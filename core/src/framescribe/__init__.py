@@ -35,6 +35,7 @@ from .types import (
     VideoRequest,
     VideoResult,
     Word,
+    layout_from_text,
 )
 
 try:
@@ -71,6 +72,7 @@ __all__ = [
     "VideoResult",
     "Word",
     "hookimpl",
+    "layout_from_text",
     "missing_secret_reason",
     "secret",
 ]

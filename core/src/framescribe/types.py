@@ -254,6 +254,24 @@ class OcrResult:
         )
 
 
+def layout_from_text(text: str) -> list[Block]:
+    """Blocks (paragraphs), lines and words of plain text, without boxes.
+
+    For backends whose service returns text but no layout: ``--layout`` still
+    gets the structure the text itself shows.
+    """
+    blocks: list[Block] = []
+    lines: list[Line] = []
+    for raw in [*text.splitlines(), ""]:
+        words = tuple(Word(w) for w in raw.split())
+        if words:
+            lines.append(Line(words))
+        elif lines:
+            blocks.append(Block(tuple(lines)))
+            lines = []
+    return blocks
+
+
 def _block_from_dict(data: Mapping[str, Any]) -> Block:
     def box(d: Any) -> Box | None:
         return Box.from_dict(d) if d else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -34,8 +34,7 @@ def process_command(keys: tuple[str, ...], layout: bool, fmt: str, output: str |
 
     level = logging.ERROR if opts["quiet"] else (logging.WARNING, logging.INFO, logging.DEBUG)[min(opts["verbose"], 2)]
     logging.basicConfig(level=level, format="framescribe: %(message)s", stream=sys.stderr, force=True)
-    settings = Framescribe(opts["config_path"], plugins=opts["plugins"], use_cache=False).settings_for(NAME)
-    assert isinstance(settings, OcrServicesSettings)
+    settings = cast(OcrServicesSettings, Framescribe(opts["config_path"], plugins=opts["plugins"], use_cache=False).settings_for(NAME))
     results = []
     for key in keys:
         result = process_key(key, settings=settings, layout=layout)

@@ -9,11 +9,13 @@ this module only knows the OCR Services contract: ``{"key": ...}`` in, the
 from __future__ import annotations
 
 import logging
+import re
 import threading
-from typing import Any
+from typing import Any, cast
 
-from framescribe import BackendError, BadInput, Block, ImageRequest, Line, OcrResult, RunContext, Word
+from framescribe import BackendError, BadInput, ImageRequest, OcrResult, RunContext, layout_from_text
 from framescribe.http import HttpClient, parse_json, require
+from framescribe.images import FORMATS, image_format
 
 from .settings import OcrServicesSettings, check
 
@@ -21,6 +23,9 @@ NAME = "ocrservices"
 PROCESS_PATH = "/api/ocr/process"
 HTTP_TIMEOUT = 120.0  # the call is synchronous: the server reads the image before it answers
 MAX_RETRIES = 3
+# "Invalid file key format" and its kin, but not "Invalid API key".
+BAD_KEY = re.compile(r"\bkey format\b|\binvalid (file |s3 |object )?key\b", re.IGNORECASE)
+KEY_HINT = "keys look like ocr/{user_id}/{filename}.{ext}; check user_id and the file's extension"
 SERVICE_FIELDS = ("id", "key", "fileUrl", "createdAt", "tokensUsed")
 log = logging.getLogger("framescribe.ocrservices")
 
@@ -47,9 +52,10 @@ def ocr_image(request: ImageRequest, context: RunContext) -> OcrResult:
     settings: OcrServicesSettings = context.settings
     if request.language:
         context.log.debug("ocrservices: the service detects the language itself; ignoring language=%s", request.language)
-    key = object_key(str(settings.user_id), request.image, context.state.digest(request.image))
+    ext, content_type = FORMATS[image_format(request.image, NAME)]  # before any upload or token is spent
+    key = object_key(str(settings.user_id), request.image, context.state.digest(request.image), ext)
     context.progress(0, 2, f"uploading {request.image.name}")
-    uploaded = upload(settings, request.image, key)
+    uploaded = upload(settings, request.image, key, content_type)
     context.progress(1, 2, f"reading {request.image.name}")
     result = process(settings, key, layout=request.layout)
     result.metadata["uploaded"] = uploaded
@@ -67,22 +73,23 @@ def process_key(key: str, *, settings: OcrServicesSettings | None = None, config
     if settings is None:
         from framescribe import Framescribe
 
-        found = Framescribe(config).settings_for(NAME)
-        assert isinstance(found, OcrServicesSettings)
-        settings = found
+        settings = cast(OcrServicesSettings, Framescribe(config).settings_for(NAME))
     reason = check(settings)
     if reason is not None:
         from framescribe import BackendUnavailable
 
         raise BackendUnavailable(f"{NAME} cannot run: {reason}")
     if not key.strip():
-        raise BadInput("no S3 key given", hint="keys look like ocr/{user_id}/{filename}.{ext}")
+        raise BadInput("no S3 key given", hint=KEY_HINT)
     return process(settings, key.strip(), layout=layout)
 
 
 def process(settings: OcrServicesSettings, key: str, *, layout: bool = False) -> OcrResult:
     client = _client(settings)
-    response = client.request("POST", PROCESS_PATH, json={"key": key}, bad_input_on_4xx=True)
+    try:
+        response = client.request("POST", PROCESS_PATH, json={"key": key}, bad_input_on_4xx=True)
+    except BadInput as exc:  # a 400/413/415/422: say which key, and what keys must look like
+        raise BadInput(f"{exc.message} (key {key!r})", hint=KEY_HINT) from None
     data = parse_json(response, NAME)
     if isinstance(data, dict) and "error" in data:
         raise service_error(data["error"], key, client)
@@ -92,9 +99,8 @@ def process(settings: OcrServicesSettings, key: str, *, layout: bool = False) ->
 def service_error(error: Any, key: str, client: HttpClient) -> Exception:
     """An ``{"error": ...}`` answer: a bad key is the caller's input; anything else stops the chain."""
     message = client.scrub(str(error.get("message", error)) if isinstance(error, dict) else str(error))
-    if "key" in message.lower() and ("invalid" in message.lower() or "format" in message.lower()):
-        return BadInput(f"{NAME}: the service rejected the key {key!r}: {message}",
-                        hint="keys look like ocr/{user_id}/{filename}.{ext}; check user_id and the file's extension")
+    if BAD_KEY.search(message):
+        return BadInput(f"{NAME}: the service rejected the key {key!r}: {message}", hint=KEY_HINT)
     return BackendError(f"{NAME}: the service could not read {key!r}: {message}")
 
 
@@ -110,20 +116,6 @@ def to_result(data: Any, key: str, settings: OcrServicesSettings, *, layout: boo
         text=text,
         language=language if isinstance(language, str) and language else None,
         word_count=int(word_count) if isinstance(word_count, (int, float)) and not isinstance(word_count, bool) else None,
-        layout=text_layout(text) if layout else None,
+        layout=layout_from_text(text) if layout else None,
         metadata=metadata,
     )
-
-
-def text_layout(text: str) -> list[Block]:
-    """Blocks (paragraphs), lines and words of plain text; the service gives no boxes, so none are set."""
-    blocks: list[Block] = []
-    lines: list[Line] = []
-    for raw in [*text.splitlines(), ""]:
-        words = tuple(Word(w) for w in raw.split())
-        if words:
-            lines.append(Line(words))
-        elif lines:
-            blocks.append(Block(tuple(lines)))
-            lines = []
-    return blocks

@@ -1,6 +1,6 @@
 """Putting the image into the bucket the OCR service reads from (boto3, imported on first use).
 
-Keys are ``ocr/{user_id}/{name}-{sha256[:16]}{ext}``: the content hash means two
+Keys are ``ocr/{user_id}/{name}-{sha256[:16]}.{ext}``: the content hash means two
 different images never share a key, and the same image is not uploaded twice
 (an object already under its key is reused).
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +26,10 @@ for _name in ("botocore", "boto3", "s3transfer"):
     if logging.getLogger(_name).level == logging.NOTSET:
         logging.getLogger(_name).setLevel(logging.WARNING)
 
-KEY_FORMAT = re.compile(r"^ocr/[^/]+/[^/]+\.[A-Za-z0-9]+$")
-CONTENT_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".tif": "image/tiff",
-                 ".tiff": "image/tiff", ".webp": "image/webp", ".bmp": "image/bmp", ".gif": "image/gif"}
 
-
-def object_key(user_id: str, image: Path, digest: str) -> str:
+def object_key(user_id: str, image: Path, digest: str, ext: str) -> str:
+    """``ocr/{user_id}/{safe stem}-{hash}.{ext}``; ``ext`` comes from the file's content, not its name."""
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", image.stem).strip("-._")[:60] or "image"
-    ext = re.sub(r"[^a-z0-9]", "", image.suffix.lower())[:8] or "bin"
     return f"ocr/{user_id}/{stem}-{digest[:16]}.{ext}"
 
 
@@ -40,7 +37,19 @@ def _secrets(settings: OcrServicesSettings) -> list[str | None]:
     return [s.get_secret_value() if s else None for s in (settings.aws_access_key_id, settings.aws_secret_access_key)]
 
 
+_clients: dict[OcrServicesSettings, Any] = {}
+_clients_lock = threading.Lock()
+
+
 def s3_client(settings: OcrServicesSettings) -> Any:
+    """One boto3 client per settings (building one costs ~0.1 s); boto3 clients are thread-safe."""
+    with _clients_lock:
+        if settings not in _clients:
+            _clients[settings] = _new_client(settings)
+        return _clients[settings]
+
+
+def _new_client(settings: OcrServicesSettings) -> Any:
     try:
         import boto3
         from botocore.config import Config
@@ -56,14 +65,13 @@ def s3_client(settings: OcrServicesSettings) -> Any:
     )
 
 
-def upload(settings: OcrServicesSettings, image: Path, key: str) -> bool:
+def upload(settings: OcrServicesSettings, image: Path, key: str, content_type: str) -> bool:
     """Put ``image`` under ``key`` unless it is already there; True when it was uploaded."""
     client = s3_client(settings)
     try:
         if _exists(client, settings.bucket, key):
             log.info("ocrservices: s3://%s/%s already holds this image; not uploading again", settings.bucket, key)
             return False
-        content_type = CONTENT_TYPES.get(image.suffix.lower(), "application/octet-stream")
         with image.open("rb") as fh:
             client.put_object(Bucket=settings.bucket, Key=key, Body=fh, ContentType=content_type)
         log.info("ocrservices: uploaded %s to s3://%s/%s", image.name, settings.bucket, key)
