@@ -24,6 +24,14 @@ def is_local_host(host: Any) -> bool:
     return ip.is_loopback or ip.is_unspecified
 
 
+def _is_ip(host: Any) -> bool:
+    try:
+        ipaddress.ip_address(str(host))
+    except ValueError:
+        return False
+    return True
+
+
 @contextmanager
 def loopback_only() -> Iterator[list[str]]:
     """Refuse and record every attempt to reach a non-local host while the block runs.
@@ -51,13 +59,14 @@ def loopback_only() -> Iterator[list[str]]:
         return real_connect_ex(self, address)
 
     def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if not is_local_host(host):
+        # An address literal needs no lookup; connect() refuses it. A name would go to DNS.
+        if not is_local_host(host) and not _is_ip(host):
             attempts.append(f"resolve {host}")
             raise socket.gaierror(socket.EAI_NONAME, f"framescribe.testing: lookup of {host} refused (loopback only)")
         return real_getaddrinfo(host, *args, **kwargs)
 
-    socket.socket.connect = connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = connect_ex  # type: ignore[method-assign,assignment]
     socket.getaddrinfo = getaddrinfo
     try:
         yield attempts

@@ -1,0 +1,29 @@
+"""Testing helpers for framescribe plugins.
+
+* :class:`BackendConformance` / :class:`BackendContract`: the conformance kit;
+  subclass one in your plugin's tests and set ``backend = "yourname"``.
+* :func:`make_text_image`, :func:`make_text_video`: small sample media.
+* :func:`loopback_only`: refuse and record network access outside loopback.
+
+The pytest plugin (:mod:`framescribe.testing.pytest_plugin`) is registered
+through the ``pytest11`` entry point, so installing framescribe is enough.
+"""
+
+from __future__ import annotations
+
+from .conformance import BackendConformance, BackendContract, check_ocr_results, check_video_result
+from .media import DEFAULT_IMAGE_TEXT, DEFAULT_VIDEO_TEXT, make_text_image, make_text_video
+from .network import is_local_host, loopback_only
+
+__all__ = [
+    "DEFAULT_IMAGE_TEXT",
+    "DEFAULT_VIDEO_TEXT",
+    "BackendConformance",
+    "BackendContract",
+    "check_ocr_results",
+    "check_video_result",
+    "is_local_host",
+    "loopback_only",
+    "make_text_image",
+    "make_text_video",
+]
