@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from ..types import Box, Word
 
 if TYPE_CHECKING:
-    import numpy as np
     import numpy.typing as npt
 
-    Image = npt.NDArray[np.uint8]
+    Image = npt.NDArray[Any]
 else:  # numpy is only imported where the pipeline runs
     Image = object
 
@@ -28,7 +27,7 @@ class VideoOptions:
 
     sample_rate: float = 4.0  # samples per second; 4 catches a caption shown for 0.5 s twice
     min_confidence: float = 0.5  # 0..1; readings below are dropped
-    min_text_height: int = 8  # pixels of the displayed frame; smaller lines are ignored
+    min_text_height: int = 10  # pixels of the displayed frame; smaller lines are ignored
     regions: Sequence[tuple[float, float, float, float]] = ()
     detector: Literal["stable", "full_frame"] = "stable"  # full_frame: the reader finds text in whole frames
     refine_boundaries: bool = True  # find the exact frame where a text appears and disappears

@@ -1,0 +1,328 @@
+"""Decoding sampled frames with PyAV, in a thread of their own.
+
+PyAV with FFmpeg's own frame threading decodes as fast as ``ffmpeg -f null``
+on this kind of machine (measured: 1.11 s vs 1.12 s for 12 s of 720p H.264,
+OpenCV's grab() 1.13 s, unthreaded PyAV 1.76 s), and unlike OpenCV it gives
+each frame's presentation time, so variable frame rate is handled. Only the
+sampled frames are converted to arrays; the frames decoded between two
+samples are kept as cheap references so the pipeline can find the exact
+frame where a text appears or disappears without decoding again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import av
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import BadInput
+
+Image = npt.NDArray[Any]  # uint8 pictures; OpenCV's stubs type results loosely
+_HINT = "check that the file is a complete video (try playing it, or re-encode it with ffmpeg)"
+
+
+@dataclass
+class Sample:
+    """A sampled frame: its time (seconds from the start of the video) and its displayed picture."""
+
+    index: int
+    time: float
+    image: Image  # BGR, rotated as a player shows it
+    gray: Image  # luma of the same frame
+    between: list[tuple[float, Any]] = field(default_factory=list)  # (time, av.VideoFrame) decoded since the last sample
+    end_time: float | None = None  # set on the last sample: when the video (or the range) ends
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int  # of the displayed (rotated) frame
+    height: int
+    duration: float | None
+    fps: float | None
+    rotation: int  # degrees counterclockwise a player turns the decoded picture
+
+
+_LUMA_FIRST = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "nv21", "gray"}
+
+
+def luma(frame: Any, rotation: int) -> Image:
+    """The grey picture of a decoded frame, turned for display.
+
+    For 8-bit YUV frames that is the Y plane as it is, which costs a copy
+    instead of a colour conversion: refining boundaries looks at many frames.
+    """
+    return np.ascontiguousarray(luma_view(frame, rotation))
+
+
+def luma_view(frame: Any, rotation: int) -> Image:
+    """Like :func:`luma` but without copying: crop it, then copy the crop."""
+    if frame.format.name in _LUMA_FIRST:
+        plane = frame.planes[0]
+        arr = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+    else:
+        arr = frame.to_ndarray(format="gray")
+    if rotation:
+        arr = np.rot90(arr, rotation // 90)  # counterclockwise, as the display matrix says
+    return arr
+
+
+def to_display(frame: Any, rotation: int, fmt: str = "bgr24") -> Image:
+    """A decoded frame as an array, turned the way a player shows it."""
+    return _turn(frame.to_ndarray(format=fmt), rotation)
+
+
+def _turn(arr: Image, rotation: int) -> Image:
+    if rotation == 90:
+        return cv2.rotate(arr, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    if rotation == 180:
+        return cv2.rotate(arr, cv2.ROTATE_180)
+    if rotation == 270:
+        return cv2.rotate(arr, cv2.ROTATE_90_CLOCKWISE)
+    return arr
+
+
+def _open(path: Path) -> Any:
+    if not path.exists():
+        raise BadInput(f"video {path} does not exist")
+    if path.is_dir():
+        raise BadInput(f"video {path} is a directory, not a file")
+    try:
+        size = path.stat().st_size
+        with open(path, "rb"):
+            pass
+    except PermissionError:
+        raise BadInput(f"video {path} is not readable (permission denied)") from None
+    if size == 0:
+        raise BadInput(f"video {path} is empty (0 bytes)")
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise BadInput(f"{path} is not a video ffmpeg can read ({_short(exc)})", hint=_HINT) from None
+    if not container.streams.video:
+        kinds = sorted({str(s.type) for s in container.streams}) or ["nothing"]
+        container.close()
+        raise BadInput(f"{path} has no video stream (it holds {', '.join(kinds)})",
+                       hint="video_text needs a video; for speech use `framescribe transcribe`")
+    return container
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) < 160 else text[:157] + "..."
+
+
+def _rotation(stream: Any, frame: Any) -> int:
+    rot = getattr(frame, "rotation", None)
+    if rot is None:
+        try:
+            rot = int(stream.metadata.get("rotate", 0))
+        except ValueError:
+            rot = 0
+    return int(round(rot / 90.0) * 90) % 360
+
+
+def _start_offset(container: Any, stream: Any) -> float:
+    if stream.start_time is not None and stream.time_base:
+        return float(stream.start_time * stream.time_base)
+    return 0.0
+
+
+def probe_video(path: Path) -> VideoInfo:
+    """Size, duration and rotation of the first video stream; BadInput when it cannot be decoded."""
+    container = _open(path)
+    with container:
+        stream = container.streams.video[0]
+        try:
+            frame = next(container.decode(stream))
+        except StopIteration:
+            raise BadInput(f"{path} has a video stream but no frame could be decoded", hint=_HINT) from None
+        except av.error.FFmpegError as exc:
+            raise BadInput(f"{path} is corrupt: its first frame cannot be decoded ({_short(exc)})", hint=_HINT) from None
+        rot = _rotation(stream, frame)
+        w, h = (frame.height, frame.width) if rot in (90, 270) else (frame.width, frame.height)
+        duration = None
+        if container.duration:
+            duration = container.duration / 1_000_000
+        elif stream.duration and stream.time_base:
+            duration = float(stream.duration * stream.time_base)
+        rate = stream.average_rate or stream.guessed_rate
+        return VideoInfo(w, h, duration, float(rate) if rate else None, rot)
+
+
+class SampleReader:
+    """Decodes ``path`` from ``start`` to ``end`` in a background thread and yields samples every ``step`` seconds.
+
+    Iterate it once; it stops its thread when the iteration ends or is
+    abandoned. ``decoded`` counts every frame decoded.
+    """
+
+    def __init__(self, path: Path, step: float, start: float | None = None, end: float | None = None,
+                 keep_between: bool = True, queue_size: int = 4) -> None:
+        self.path = path
+        self.step = step
+        self.start = start or 0.0
+        self.end = end
+        self.keep_between = keep_between
+        self.decoded = 0
+        self.rotation = 0
+        self.last_time: float | None = None
+        self._queue: queue.Queue[Sample | BaseException | None] = queue.Queue(maxsize=queue_size)
+        self._stop = threading.Event()
+        self._container = _open(path)
+
+    def __iter__(self) -> Iterator[Sample]:
+        thread = threading.Thread(target=self._run, name="framescribe-decode", daemon=True)
+        thread.start()
+        try:
+            while True:
+                item = self._queue.get()
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            self._stop.set()
+            while thread.is_alive():  # unblock a producer waiting on a full queue
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    thread.join(0.05)
+            self._container.close()
+
+    def _put(self, item: Sample | BaseException | None) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self) -> None:
+        try:
+            self._decode()
+        except BaseException as exc:
+            self._put(exc)
+
+    def _decode(self) -> None:
+        container = self._container
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        offset = _start_offset(container, stream)
+        first = self._seek(container, stream, offset)
+        next_at = self.start
+        index = 0
+        between: list[tuple[float, Any]] = []
+        pending: Sample | None = None
+        last_t: float | None = None
+        rotation: int | None = None
+        frame_step = 1.0 / float(stream.average_rate) if stream.average_rate else 1 / 30
+        try:
+            for frame in itertools.chain(first, container.decode(stream)):
+                if self._stop.is_set():
+                    return
+                if frame.pts is None or frame.time is None:
+                    continue
+                t = float(frame.time) - offset
+                if last_t is not None and t <= last_t:
+                    continue  # duplicate or out-of-order timestamps after a seek
+                if t < self.start - 1e-6:
+                    continue
+                if self.end is not None and t >= self.end:
+                    break
+                self.decoded += 1
+                if rotation is None:
+                    rotation = self.rotation = _rotation(stream, frame)
+                if last_t is not None:
+                    frame_step = min(frame_step, t - last_t) if t - last_t > 0 else frame_step
+                last_t = t
+                if t + 1e-6 >= next_at:
+                    sample = Sample(index, t, to_display(frame, rotation), luma(frame, rotation), between)
+                    index += 1
+                    between = []
+                    while next_at <= t + 1e-6:
+                        next_at += self.step
+                    if pending is not None and not self._put(pending):
+                        return
+                    pending = sample
+                elif self.keep_between:
+                    between.append((t, frame))
+        except av.error.FFmpegError as exc:
+            if last_t is None:
+                raise BadInput(f"{self.path} is corrupt: no frame could be decoded ({_short(exc)})", hint=_HINT) from None
+            raise BadInput(f"{self.path} is corrupt or truncated: decoding failed after {last_t:.2f} s ({_short(exc)})",
+                           hint=_HINT) from None
+        if pending is None:
+            where = f" between {self.start:g} s and {self.end:g} s" if self.end is not None else f" after {self.start:g} s"
+            if self.start > 0 or self.end is not None:
+                raise BadInput(f"{self.path} has no video frames{where}", hint="check --start/--end against the video's length")
+            raise BadInput(f"{self.path} has a video stream but no frame could be decoded", hint=_HINT)
+        self._check_complete(last_t)
+        assert last_t is not None
+        self.last_time = last_t
+        end_time = last_t + frame_step
+        if self.end is not None:
+            end_time = min(end_time, self.end)
+        pending.between = pending.between
+        pending.end_time = end_time
+        if between:
+            # Frames after the last sample: the tail of the video, kept for refining the last boundaries.
+            last_frame = between[-1][1]
+            tail = Sample(index, between[-1][0], to_display(last_frame, rotation or 0), luma(last_frame, rotation or 0),
+                          between[:-1], end_time)
+            pending.end_time = None
+            if self._put(pending):
+                self._put(tail)
+        else:
+            self._put(pending)
+        self._put(None)
+
+    def _seek(self, container: Any, stream: Any, offset: float) -> list[Any]:
+        """Seek to the keyframe before ``start``; returns the frames already decoded to check where it landed.
+
+        Containers without an index (MPEG-TS) seek by guessing a byte
+        position and can land after ``start``: then seek further back, and
+        in the end decode from the beginning.
+        """
+        if self.start <= 0 or not stream.time_base:
+            return []
+        for back in (0.0, 5.0, 30.0, None):
+            try:
+                if back is None:
+                    container.seek(0, stream=stream)
+                    return []
+                target = int((max(0.0, self.start - back) + offset) / stream.time_base)
+                container.seek(target, stream=stream, backward=True, any_frame=False)
+                for frame in container.decode(stream):
+                    if frame.pts is not None and frame.time is not None:
+                        if float(frame.time) - offset <= self.start + 1e-3:
+                            return [frame]
+                        break
+                else:
+                    continue  # nothing after the seek point at all
+            except av.error.FFmpegError:
+                continue
+        return []
+
+    def _check_complete(self, last_t: float | None) -> None:
+        # A file cut short still opens when its index is at the front; its
+        # frames just stop. Compare with the duration the container claims.
+        container = self._container
+        if self.end is not None or last_t is None or not container.duration:
+            return
+        claimed = container.duration / 1_000_000
+        if claimed > 2.0 and last_t < claimed * 0.9 - 1.0:
+            raise BadInput(
+                f"{self.path} is truncated: its frames stop at {last_t:.2f} s but the file claims {claimed:.2f} s",
+                hint=_HINT,
+            )

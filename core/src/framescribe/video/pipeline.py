@@ -1,0 +1,496 @@
+"""The text-in-video pipeline: sample, find stable text, track it while unchanged, read it once, merge, refine.
+
+Three threads keep both cores busy: FFmpeg decodes (with its own frame
+threads) in the decode thread, this module's loop finds and tracks text in
+the sampled frames, and the reader runs in worker threads (Tesseract and
+OpenCV release the GIL).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ..errors import BadInput
+from ..types import Box, Segment, VideoResult
+from . import regions as rg
+from .decode import Sample, SampleReader, VideoInfo, luma_view, probe_video
+from .merge import Candidate, merge_candidates
+from .types import PipelineStats, Reading, Region, TextReader, VideoOptions
+
+log = logging.getLogger("framescribe.video")
+Progress = Callable[..., None]
+_HISTORY = 4  # samples kept for finding where a newly seen text really started
+BOX_COLOUR_STEP = 40  # colour levels: lines on boxes this different in any channel are separate texts
+SHORT_TEXT_CONFIDENCE = 0.8  # readings of at most four letters or digits need this much confidence
+
+
+@dataclass
+class _Seen:
+    sample: Sample
+    gray: rg.Image  # full-resolution grey of the displayed frame
+    work: rg.Image  # grey, shrunk to the work height
+
+
+@dataclass
+class _Track:
+    rect: rg.Rect  # padded, full-resolution
+    text_rect: rg.Rect  # unpadded
+    line_height: int
+    lines: int
+    reference: rg.Image
+    mask: rg.Mask
+    start: float
+    first: _Seen
+    last: _Seen
+    crops: list[rg.Image] = field(default_factory=list)
+    gcrops: list[rg.Image] = field(default_factory=list)  # the same crops from the luma plane
+    seen: int = 0
+    stride: int = 1
+    early: list[Sample] = field(default_factory=list)  # the first samples, whose in-between frames can add crops
+    colour: tuple[Any, float] | None = None  # of the box behind the text, see _Pipeline._box_colour
+    edges: rg.Mask | None = None  # every edge pixel of the reference, for spotting one changed character
+
+    @property
+    def strip(self) -> int:
+        """Width of the strips compared on their own: about one character."""
+        return max(4, self.line_height // 2)
+
+    def add(self, seen: _Seen, max_crops: int) -> None:
+        if len(self.early) < 6:
+            self.early.append(seen.sample)
+        if self.seen % self.stride == 0:
+            r = self.rect
+            self.crops.append(seen.sample.image[r.y:r.y2, r.x:r.x2].copy())
+            self.gcrops.append(seen.gray[r.y:r.y2, r.x:r.x2].copy())
+            if len(self.crops) >= 2 * max_crops:
+                self.crops = self.crops[::2]
+                self.gcrops = self.gcrops[::2]
+                self.stride *= 2
+        self.seen += 1
+        self.last = seen
+
+
+def _crop(img: rg.Image, r: rg.Rect) -> rg.Image:
+    return img[r.y:r.y2, r.x:r.x2]
+
+
+class _Pipeline:
+    def __init__(self, path: Path, reader: TextReader, options: VideoOptions, start: float | None, end: float | None,
+                 progress: Progress | None) -> None:
+        self.path = path
+        self.reader = reader
+        self.opt = options
+        self.start = start or 0.0
+        self.end = end
+        self.progress = progress
+        self.stats = PipelineStats()
+        self.info: VideoInfo = probe_video(path)
+        if self.info.duration is not None and start is not None and start >= self.info.duration:
+            raise BadInput(f"--start {start:g} s is past the end of {path} ({self.info.duration:.2f} s)")
+        self.factor = min(1.0, options.work_height / max(1, self.info.height))
+        # Area averaging is fast for whole factors (1/2, 1/4) and slow otherwise (3/4), where linear is as good.
+        whole = abs(1 / self.factor - round(1 / self.factor)) < 1e-6
+        self.shrink = cv2.INTER_AREA if whole else cv2.INTER_LINEAR
+        self.min_line_work = max(4, int(options.min_text_height * self.factor))
+        self.min_letter = 0.5 * options.min_text_height  # median blob height is about half a line's height
+        self.roi_full = self._roi_mask(self.info.width, self.info.height)
+        self.roi_work = None if self.roi_full is None else cv2.resize(
+            self.roi_full.astype(np.uint8), None, fx=self.factor, fy=self.factor, interpolation=cv2.INTER_NEAREST) > 0
+        self.active: list[_Track] = []
+        self.history: deque[_Seen] = deque(maxlen=_HISTORY)
+        self.jobs: list[tuple[Future[list[Reading] | None], float, float, rg.Rect, rg.Rect]] = []
+        self.pool = ThreadPoolExecutor(max_workers=max(1, options.ocr_workers), thread_name_prefix="framescribe-ocr")
+        self.rotation = 0
+        self._last_full_frame: rg.Image | None = None
+
+    def _roi_mask(self, w: int, h: int) -> rg.Mask | None:
+        if not self.opt.regions:
+            return None
+        mask = np.zeros((h, w), bool)
+        for x, y, rw, rh in self.opt.regions:
+            if max(x, y, rw, rh) <= 1.0:
+                x, y, rw, rh = x * w, y * h, rw * w, rh * h
+            mask[int(y):int(y + rh), int(x):int(x + rw)] = True
+        return mask
+
+    # -- main loop -------------------------------------------------------------
+
+    def run(self) -> VideoResult:
+        # OpenCV's own worker threads only fight the decoder and the readers for the same cores here.
+        threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)
+        try:
+            return self._run()
+        finally:
+            cv2.setNumThreads(threads)
+
+    def _run(self) -> VideoResult:
+        t0 = time.perf_counter()
+        step = 1.0 / self.opt.sample_rate
+        frames = SampleReader(self.path, step, self.start, self.end, keep_between=self.opt.refine_boundaries)
+        total = (self.end if self.end is not None else (self.info.duration or 0.0)) - self.start
+        try:
+            last: _Seen | None = None
+            for sample in frames:
+                self.rotation = frames.rotation
+                self.stats.sampled_frames += 1
+                g = sample.gray
+                work = g if self.factor >= 1.0 else cv2.resize(g, None, fx=self.factor, fy=self.factor,
+                                                                 interpolation=self.shrink)
+                seen = _Seen(sample, g, work)
+                if self.opt.detector == "full_frame":
+                    self._full_frame(seen, last)
+                else:
+                    self._step(seen, last)
+                self.history.append(seen)
+                last = seen
+                if self.progress is not None and total > 0:
+                    self.progress(min(total, sample.time - self.start), total, "reading on-screen text")
+            assert last is not None
+            end_time = last.sample.end_time if last.sample.end_time is not None else last.sample.time
+            for tr in self.active:
+                self._finish(tr, end_time)
+            self.active = []
+            if self.opt.detector == "full_frame" and self._full_jobs_open is not None:
+                self._close_full(end_time)
+            self.stats.decoded_frames = frames.decoded
+            self.stats.seconds["scan"] = time.perf_counter() - t0
+            candidates = self._collect()
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        self.stats.seconds["total"] = time.perf_counter() - t0
+        segments = merge_candidates(candidates, self.opt.merge_gap, self.opt.merge_similarity)
+        return VideoResult(
+            segments=[Segment(c.start, c.end, c.text, c.confidence, _box(c.rect)) for c in segments],
+            duration=self.info.duration,
+            source=str(self.path),
+            metadata={"pipeline": self.stats.to_dict(), "width": self.info.width, "height": self.info.height,
+                      "rotation": self.info.rotation},
+        )
+
+    def _step(self, seen: _Seen, last: _Seen | None) -> None:
+        still: list[_Track] = []
+        for tr in self.active:
+            crop = _crop(seen.gray, tr.rect)
+            if rg.matches(tr.reference, tr.mask, crop, strip=tr.strip, detail=tr.edges):
+                # Mask pixels that changed were scenery that happened to hold still at first: stop comparing them.
+                steady = tr.mask & (cv2.absdiff(tr.reference, crop) < rg.STATIC_THRESHOLD * 2)
+                if steady.sum() >= max(20, tr.mask.sum() // 4):
+                    tr.mask = steady
+                tr.add(seen, self.opt.max_crops)
+                still.append(tr)
+            else:
+                self._finish(tr, self._refine_end(tr, seen))
+        self.active = still
+        if last is None:
+            return
+        boxes = rg.find_text_boxes(seen.work, last.work, self.min_line_work, self.roi_work)
+        H, W = seen.gray.shape
+        boxes = [part for b in boxes for part in self._split_styles(b, seen.sample.image)]
+        for b in self._split_at_tracks(boxes):
+            text_rect = b.rect.scaled(1.0 / self.factor)
+            line_h = max(1, round(b.line_height / self.factor))
+            lines = b.lines
+            pieces = self._pieces_of(text_rect, line_h, seen.sample.image, seen.sample.time)
+            if pieces:
+                # Parts of one text found in different samples (a moving background hides some letters'
+                # edges at times): one track for the whole text instead of one per fragment.
+                largest = max(tr.text_rect.w * tr.text_rect.h for tr in pieces)
+                for tr in pieces:
+                    text_rect = text_rect.union(tr.text_rect)
+                    line_h = max(line_h, tr.line_height)
+                    lines = max(lines, tr.lines)
+                if len(pieces) == 1 and text_rect.w * text_rect.h < 1.15 * largest:
+                    continue  # the same text as before
+                self.active = [tr for tr in self.active if all(tr is not p for p in pieces)]
+            rect = text_rect.padded(max(4, line_h // 3), W, H)
+            if not pieces and self._covered(rect):
+                continue
+            ref = _crop(seen.gray, rect).copy()
+            prev = _crop(last.gray, rect)
+            edges = rg.edge_map(ref) > rg.EDGE_THRESHOLD
+            mask = edges & (cv2.absdiff(cv2.blur(ref, (3, 3)), cv2.blur(prev, (3, 3))) < rg.STATIC_THRESHOLD)
+            if mask.sum() < 20:
+                continue
+            tr = _Track(rect, text_rect, line_h, lines, ref, mask, seen.sample.time, seen, seen, edges=edges)
+            self._backfill(tr)
+            tr.add(seen, self.opt.max_crops)
+            self.active.append(tr)
+
+    def _pieces_of(self, text: rg.Rect, line_h: int, image: rg.Image, now: float) -> list[_Track]:
+        """Recently started tracks that are parts of the same text as ``text``.
+
+        That is: on the same line and overlapping or touching it, or the line
+        just above or below it, of the same size, aligned with it and not on a
+        differently coloured box.
+        """
+        young = (_HISTORY - 1) / self.opt.sample_rate  # their start can still be found again from the history
+        out = []
+        for tr in self.active:
+            if now - tr.first.sample.time > young:
+                continue
+            a = tr.text_rect
+            if not 0.7 <= tr.line_height / max(1, line_h) <= 1.4:
+                continue
+            v_overlap = min(a.y2, text.y2) - max(a.y, text.y)
+            h_overlap = min(a.x2, text.x2) - max(a.x, text.x)
+            same_line = 0.7 <= a.h / max(1, text.h) <= 1.4 and v_overlap >= 0.7 * min(a.h, text.h)
+            if same_line and -h_overlap <= 0.8 * max(tr.line_height, line_h):
+                out.append(tr)
+                continue
+            stacked = (tr.lines == 1 and -v_overlap <= 0.8 * max(tr.line_height, line_h)
+                       and v_overlap < 0.3 * min(a.h, text.h) and h_overlap > 0.3 * min(a.w, text.w))
+            aligned = abs((a.x + a.x2) - (text.x + text.x2)) / 2 < 0.2 * max(a.w, text.w) or abs(a.x - text.x) < line_h
+            if stacked and aligned:
+                if tr.colour is None:
+                    tr.colour = self._box_colour(tr.text_rect, tr.first.sample.image)
+                if not _different_boxes(tr.colour, self._box_colour(text, image)):
+                    out.append(tr)
+        return out
+
+    def _split_styles(self, b: rg.TextBox, image: rg.Image) -> list[rg.TextBox]:
+        """Lines of a block on differently coloured boxes (a name over a role) are separate texts."""
+        if len(b.parts) < 2:
+            return [b]
+        parts = sorted(b.parts, key=lambda r: r.y)
+        colours = [self._box_colour(r.scaled(1.0 / self.factor), image) for r in parts]
+        groups: list[list[rg.Rect]] = [[parts[0]]]
+        for prev, cur, part in zip(colours, colours[1:], parts[1:], strict=False):
+            if _different_boxes(prev, cur):
+                groups.append([part])
+            else:
+                groups[-1].append(part)
+        if len(groups) == 1:
+            return [b]
+        out = []
+        for g in groups:
+            rect = g[0]
+            for r in g[1:]:
+                rect = rect.union(r)
+            out.append(rg.TextBox(rect, int(np.median([r.h for r in g])), len(g), tuple(g)))
+        return out
+
+    @staticmethod
+    def _box_colour(r: rg.Rect, image: rg.Image) -> tuple[Any, float] | None:
+        """The median colour of the darker pixels of a line and their spread (small when the text sits on a box)."""
+        step = max(1, r.h // 12)  # a few hundred pixels tell the colour as well as all of them
+        crop = image[r.y:r.y2:step, r.x:r.x2:step].reshape(-1, 3)
+        if len(crop) < 16:
+            return None
+        g = crop.astype(np.float32) @ np.array([0.114, 0.587, 0.299], np.float32)
+        dark = crop[g <= np.median(g)].astype(np.float32)
+        return np.median(dark, axis=0), float(dark.std(axis=0).max())
+
+    def _split_at_tracks(self, boxes: list[rg.TextBox]) -> list[rg.TextBox]:
+        """A block that overlaps a text already tracked is split into its lines, so a new text beside it gets its own track."""
+        out: list[rg.TextBox] = []
+        for b in boxes:
+            full = b.rect.scaled(1.0 / self.factor)
+            if len(b.parts) > 1 and any(full.iou(tr.rect) > 0 or full.overlap_of_smaller(tr.rect) > 0 for tr in self.active):
+                out.extend(rg.TextBox(r, r.h, 1, (r,)) for r in b.parts)
+            else:
+                out.append(b)
+        return out
+
+    def _covered(self, rect: rg.Rect) -> bool:
+        area = rect.w * rect.h
+        covered = 0
+        for tr in self.active:
+            r = tr.rect
+            ix = max(0, min(rect.x2, r.x2) - max(rect.x, r.x))
+            iy = max(0, min(rect.y2, r.y2) - max(rect.y, r.y))
+            covered += ix * iy
+        return covered >= 0.6 * area
+
+    def _backfill(self, tr: _Track) -> None:
+        """Walk back over recent samples still showing the text, then find the frame where it appeared."""
+        first = tr.first
+        absent: _Seen | None = None
+        for old in reversed(self.history):
+            if old.sample.time >= first.sample.time:
+                continue
+            if rg.matches(tr.reference, tr.mask, _crop(old.gray, tr.rect), strip=tr.strip, detail=tr.edges):
+                tr.add(old, self.opt.max_crops)
+                first = old
+            else:
+                absent = old
+                break
+        tr.first = first
+        if absent is None and len(self.history) < _HISTORY:
+            tr.start = first.sample.time  # shown since the start of the range
+            return
+        tr.start = self._refine_start(tr, first, absent)
+
+    def _refine_start(self, tr: _Track, first: _Seen, absent: _Seen | None) -> float:
+        frames = first.sample.between
+        if not self.opt.refine_boundaries or not frames:
+            return first.sample.time if absent is None else (absent.sample.time + first.sample.time) / 2
+        lo, hi = 0, len(frames)  # first index in frames that shows the text; len(frames) = the sample itself
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._shows(tr, frames[mid][1]):
+                hi = mid
+            else:
+                lo = mid + 1
+        self.stats.refined_boundaries += 1
+        return frames[lo][0] if lo < len(frames) else first.sample.time
+
+    def _refine_end(self, tr: _Track, gone: _Seen) -> float:
+        frames = gone.sample.between
+        if not self.opt.refine_boundaries or not frames:
+            return (tr.last.sample.time + gone.sample.time) / 2
+        lo, hi = 0, len(frames)  # first index that no longer shows the text
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._shows(tr, frames[mid][1]):
+                lo = mid + 1
+            else:
+                hi = mid
+        self.stats.refined_boundaries += 1
+        return frames[lo][0] if lo < len(frames) else gone.sample.time
+
+    def _shows(self, tr: _Track, frame: Any) -> bool:
+        r = tr.rect
+        return rg.matches(tr.reference, tr.mask, luma_view(frame, self.rotation)[r.y:r.y2, r.x:r.x2], strip=tr.strip,
+                          detail=tr.edges)
+
+
+    # -- reading ---------------------------------------------------------------
+
+    def _finish(self, tr: _Track, end: float) -> None:
+        crops, grays = tr.crops, tr.gcrops
+        if len(crops) > self.opt.max_crops:
+            idx = np.linspace(0, len(crops) - 1, self.opt.max_crops).round().astype(int)
+            crops, grays = [crops[i] for i in idx], [grays[i] for i in idx]
+        if len(crops) < self.opt.max_crops:
+            # Too few samples for a clean median: add grey crops of the frames between them (cheap luma planes).
+            grays = grays + self._extra_crops(tr, end)
+        # Preparing the region costs about as much as finding text in a frame: it runs beside the reader.
+        job = self.pool.submit(self._prepare_and_read, tr.rect, tr.line_height, crops, grays, tr.last.sample.time)
+        self.jobs.append((job, tr.start, end, tr.rect, tr.text_rect))
+
+    def _prepare_and_read(self, rect: rg.Rect, line_height: int, crops: list[rg.Image], grays: list[rg.Image],
+                          time_: float) -> list[Reading] | None:
+        """The Region of a finished track handed to the reader; None when it holds nothing like text."""
+        # Text is found on the luma planes; colour tells scenery from text better (hue changes, luma may not).
+        gray_median, stable, low, high = rg.temporal_stats(grays)
+        if len(crops) >= 3:
+            colour_stable = rg.stable_mask(crops)
+            stable = colour_stable if stable is None else stable & colour_stable
+        variants, scale = rg.binary_variants(gray_median, stable, line_height, self.min_letter, (low, high))
+        variants = [v for v in variants if rg.letter_count(v) >= 3]
+        if not variants:
+            return None
+        few = [crops[i] for i in np.linspace(0, len(crops) - 1, min(5, len(crops))).round().astype(int)]
+        median, _ = rg.temporal_median(few)
+        region = Region(box=_box(rect), crop=crops[-1], median=median, stable=stable, variants=variants, scale=scale,
+                        line_count=max(1, rg.count_lines(variants[0])), time=time_, frames=len(crops))
+        return self.reader.read(region)
+
+    def _extra_crops(self, tr: _Track, end: float) -> list[rg.Image]:
+        """Grey crops from frames between the samples of a short-lived text."""
+        frames = [(t, f) for s in tr.early for t, f in s.between if tr.start <= t < end]
+        want = self.opt.max_crops - len(tr.crops)
+        if not frames or want <= 0:
+            return []
+        idx = np.linspace(0, len(frames) - 1, min(want, len(frames))).round().astype(int)
+        r = tr.rect
+        return [luma_view(frames[i][1], self.rotation)[r.y:r.y2, r.x:r.x2].copy() for i in sorted(set(idx.tolist()))]
+
+    def _submit(self, region: Region, start: float, end: float, rect: rg.Rect, text_rect: rg.Rect) -> None:
+        self.jobs.append((self.pool.submit(self.reader.read, region), start, end, rect, text_rect))
+
+    def _collect(self) -> list[Candidate]:
+        out = []
+        for fut, start, end, rect, text_rect in self.jobs:
+            readings = fut.result()
+            if readings is None:
+                continue  # nothing like text: not handed to the reader
+            self.stats.regions_read += 1
+            self.stats.reader_calls += 1
+            for r in readings:
+                text = " ".join(r.text.split())
+                if r.confidence < self.opt.min_confidence or not _plausible(text, r.confidence):
+                    continue
+                where = text_rect if r.box is None else rg.Rect(rect.x + r.box.x, rect.y + r.box.y, r.box.width, r.box.height)
+                out.append(Candidate(start, max(end, start), text, r.confidence, where))
+        return out
+
+    # -- engines that find text themselves ------------------------------------
+
+    _full_jobs_open: tuple[_Seen, float] | None = None
+
+    def _full_frame(self, seen: _Seen, last: _Seen | None) -> None:
+        """Whole frames go to the reader whenever the picture changed; the merge step joins equal readings."""
+        small = cv2.resize(seen.work, (160, max(1, 160 * seen.work.shape[0] // seen.work.shape[1])))
+        if self._last_full_frame is not None and float(cv2.absdiff(small, self._last_full_frame).mean()) < 4.0:
+            return
+        t = seen.sample.time
+        if self._full_jobs_open is not None:
+            self._close_full(t if last is None else (last.sample.time + t) / 2)
+        self._last_full_frame = small
+        self._full_jobs_open = (seen, t if last is None else (last.sample.time + t) / 2)
+
+    def _close_full(self, end: float) -> None:
+        assert self._full_jobs_open is not None
+        seen, start = self._full_jobs_open
+        self._full_jobs_open = None
+        H, W = seen.gray.shape
+        rect = rg.Rect(0, 0, W, H)
+        img = seen.sample.image
+        if self.roi_full is not None:
+            img = np.where(self.roi_full[..., None], img, 0).astype(np.uint8)
+        region = Region(box=_box(rect), crop=img, median=img, stable=None, variants=[], scale=1.0, line_count=0,
+                        time=seen.sample.time, frames=1)
+        self._submit(region, start, end, rect, rect)
+
+
+def _different_boxes(a: tuple[Any, float] | None, b: tuple[Any, float] | None) -> bool:
+    """Whether two lines sit on boxes of clearly different colours (one opaque, the other at least translucent)."""
+    if a is None or b is None:
+        return False
+    (ca, sa), (cb, sb) = a, b
+    uniform = min(sa, sb) <= 18 and max(sa, sb) <= 30
+    return uniform and float(np.abs(ca - cb).max()) > BOX_COLOUR_STEP
+
+
+def _plausible(text: str, confidence: float) -> bool:
+    """Readings of texture are mostly punctuation; real text is mostly letters and digits.
+
+    Scraps of scenery that look like letters read as two or three unsure
+    characters; a real short label reads with high confidence.
+    """
+    chars = [c for c in text if not c.isspace()]
+    alnum = sum(c.isalnum() for c in chars)
+    if alnum <= 4 and confidence < SHORT_TEXT_CONFIDENCE:
+        return False
+    return alnum >= 2 and alnum >= 0.6 * len(chars)
+
+
+def _box(r: rg.Rect) -> Box:
+    return Box(r.x, r.y, r.w, r.h)
+
+
+def extract_video_text(path: str | Path, reader: TextReader, options: VideoOptions | None = None, *,
+                       start: float | None = None, end: float | None = None,
+                       progress: Progress | None = None) -> VideoResult:
+    """The text shown on screen in the video at ``path`` as timed segments, read by ``reader``.
+
+    Only ``[start, end)`` seconds are decoded (seeking to ``start``).
+    Raises :class:`framescribe.errors.BadInput` for a file that is missing,
+    empty, not a video, audio-only, corrupt or truncated.
+    ``progress(done, total, message)`` is called with seconds of video.
+    """
+    if start is not None and end is not None and end <= start:
+        raise BadInput(f"invalid time range: end ({end}) must be after start ({start})")
+    return _Pipeline(Path(path), reader, options or VideoOptions(), start, end, progress).run()

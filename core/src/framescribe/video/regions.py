@@ -1,0 +1,443 @@
+"""Finding overlay text in frames, and preparing it for OCR.
+
+Overlay text (captions, labels, lower thirds) stays still while the picture
+behind it moves, so a text candidate is a cluster of strong edges that did
+not change between two samples. On a still picture everything is stable;
+then every edge cluster is a candidate and OCR confidence sorts them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+Image = npt.NDArray[Any]  # uint8 pictures; OpenCV's stubs type results loosely
+Mask = npt.NDArray[Any]  # bool
+
+EDGE_THRESHOLD = 40  # morphological gradient of a text stroke against anything is far above this
+STRIP_THRESHOLD = 28.0  # mean grey change on one character's edge pixels that makes it another character
+STATIC_THRESHOLD = 10  # grey levels two samples may differ by and still count as unchanged
+MIN_LINE_ASPECT = 2.5  # width / height of a line box: three letters or more (shorter scraps are mostly scenery)
+TARGET_LETTER_HEIGHT = 30  # pixels; Tesseract reads capitals of about this height best
+
+
+@dataclass(frozen=True)
+class Rect:
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def x2(self) -> int:
+        return self.x + self.w
+
+    @property
+    def y2(self) -> int:
+        return self.y + self.h
+
+    def scaled(self, f: float) -> Rect:
+        return Rect(round(self.x * f), round(self.y * f), max(1, round(self.w * f)), max(1, round(self.h * f)))
+
+    def padded(self, px: int, width: int, height: int) -> Rect:
+        x, y = max(0, self.x - px), max(0, self.y - px)
+        return Rect(x, y, min(width, self.x2 + px) - x, min(height, self.y2 + px) - y)
+
+    def union(self, o: Rect) -> Rect:
+        x, y = min(self.x, o.x), min(self.y, o.y)
+        return Rect(x, y, max(self.x2, o.x2) - x, max(self.y2, o.y2) - y)
+
+    def iou(self, o: Rect) -> float:
+        ix = max(0, min(self.x2, o.x2) - max(self.x, o.x))
+        iy = max(0, min(self.y2, o.y2) - max(self.y, o.y))
+        inter = ix * iy
+        return inter / float(self.w * self.h + o.w * o.h - inter) if inter else 0.0
+
+    def overlap_of_smaller(self, o: Rect) -> float:
+        ix = max(0, min(self.x2, o.x2) - max(self.x, o.x))
+        iy = max(0, min(self.y2, o.y2) - max(self.y, o.y))
+        return ix * iy / float(min(self.w * self.h, o.w * o.h))
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """A candidate text area in work-image pixels, with the height of its lines."""
+
+    rect: Rect
+    line_height: int
+    lines: int
+    parts: tuple[Rect, ...] = ()  # the lines of the block
+
+
+def gray(image: Image) -> Image:
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
+def edge_map(g: Image) -> Image:
+    grad = cv2.morphologyEx(g, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    return grad
+
+
+def _follow_camera(prev: Image, cur: Image) -> Image | None:
+    """``prev`` shifted by the global motion between the two samples, or None when the picture did not pan."""
+    h, w = cur.shape
+    f = 320.0 / w
+    small = (320, max(8, round(h * f)))
+    # Linear is plenty for a global shift and, unlike area averaging at odd factors, costs next to nothing.
+    a = cv2.resize(prev, small, interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    b = cv2.resize(cur, small, interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    (dx, dy), response = cv2.phaseCorrelate(a, b)
+    dx, dy = dx / f, dy / f
+    if response < 0.05 or (dx * dx + dy * dy) < 2.0:
+        return None
+    shift = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
+    return cv2.warpAffine(prev, shift, (w, h), borderMode=cv2.BORDER_REPLICATE)
+
+
+def find_text_boxes(cur: Image, prev: Image | None, min_line_height: int, roi: Mask | None = None) -> list[TextBox]:
+    """Text candidates in grey work image ``cur``: stable strong edges grouped into lines, lines into blocks.
+
+    ``prev`` is the previous sample (same size); None treats everything as stable.
+    """
+    h = cur.shape[0]
+    cand = edge_map(cur) > EDGE_THRESHOLD
+    if prev is not None:
+        cur_b, prev_b = cv2.blur(cur, (3, 3)), cv2.blur(prev, (3, 3))
+        cand &= cv2.absdiff(cur_b, prev_b) < STATIC_THRESHOLD
+        moved = _follow_camera(prev_b, cur_b)
+        if moved is not None:
+            # Edges that also match the panned picture (lines along the pan) are scenery, not overlay.
+            cand &= cv2.absdiff(cur_b, moved) >= STATIC_THRESHOLD
+    if roi is not None:
+        cand &= roi
+    m: Image = cand.astype(np.uint8) * 255
+    # Drop isolated stable specks (a background that happens to match), then join letters into lines.
+    m = cv2.morphologyEx(m, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    gap = max(5, h // 60)
+    lines_img = cv2.morphologyEx(m, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap * 2 + 1, 3)))
+    # Outer contours give the same boxes as connected components, several times faster on busy pictures.
+    contours, _ = cv2.findContours(lines_img, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    lines: list[Rect] = []
+    max_h = h // 4
+    for contour in contours:
+        x, y, bw, bh = (int(v) for v in cv2.boundingRect(contour))
+        if bh < min_line_height or bh > max_h or bw < bh * MIN_LINE_ASPECT or bw < 12:
+            continue
+        box_edges = cand[y:y + bh, x:x + bw]
+        density = float(box_edges.mean())
+        if density < 0.12 or density > 0.75:  # text strokes fill a moderate share of their line box
+            continue
+        pieces = cv2.connectedComponents(box_edges.astype(np.uint8), connectivity=8)[0] - 1
+        if pieces < 3:  # letters are separate strokes; a stray scrap of scenery is one or two
+            continue
+        lines.append(Rect(x, y, bw, bh))
+    return _group_lines(lines)
+
+
+def _group_lines(lines: list[Rect]) -> list[TextBox]:
+    """Lines close above each other with overlapping extents form one block (a two-line subtitle)."""
+    lines = sorted(lines, key=lambda r: (r.y, r.x))
+    blocks: list[list[Rect]] = []
+    for r in lines:
+        for block in blocks:
+            last = block[-1]
+            vgap = r.y - last.y2
+            hover = min(r.x2, last.x2) - max(r.x, last.x)
+            same_size = 0.6 <= r.h / last.h <= 1.6
+            # Lines of one text are centred or left-aligned together; a label beside a caption is neither.
+            aligned = (abs((r.x + r.x2) - (last.x + last.x2)) / 2 < 0.2 * max(r.w, last.w)
+                       or abs(r.x - last.x) < max(r.h, last.h))
+            if -last.h // 2 <= vgap <= max(r.h, last.h) * 0.8 and hover > 0.3 * min(r.w, last.w) and same_size and aligned:
+                block.append(r)
+                break
+        else:
+            blocks.append([r])
+    out = []
+    for block in blocks:
+        rect = block[0]
+        for r in block[1:]:
+            rect = rect.union(r)
+        out.append(TextBox(rect, int(np.median([r.h for r in block])), len(block), tuple(block)))
+    return out
+
+
+def temporal_median(crops: list[Image]) -> tuple[Image, Mask | None]:
+    """Per-pixel median of same-size crops, and the mask of pixels whose colour hardly changed."""
+    if len(crops) == 1:
+        return crops[0], None
+    stack = np.stack(crops)
+    median = np.median(stack, axis=0).astype(np.uint8)
+    if len(crops) < 2:
+        return median, None
+    spread = stack.astype(np.float32).std(axis=0)
+    if spread.ndim == 3:
+        spread = spread.mean(axis=2)
+    return median, spread < 12
+
+
+def stable_mask(crops: list[Image], max_spread: float = 12.0) -> Mask:
+    """Pixels of same-size crops whose value (mean over colour channels) hardly changed."""
+    spread = np.stack(crops).astype(np.float32).std(axis=0)
+    if spread.ndim == 3:
+        spread = spread.mean(axis=2)
+    out: Mask = spread < max_spread
+    return out
+
+
+def temporal_stats(grays: list[Image]) -> tuple[Image, Mask | None, Image, Image]:
+    """Median, stable-pixel mask and low/high percentiles (see :func:`temporal_extremes`) of grey crops, in one sort."""
+    if len(grays) == 1:
+        return grays[0], None, grays[0], grays[0]
+    stack = np.sort(np.stack(grays), axis=0)
+    n = len(grays)
+    k = n // 10
+    return stack[n // 2], stable_mask(grays), stack[k], stack[n - 1 - k]
+
+
+def temporal_extremes(crops: list[Image]) -> tuple[Image, Image]:
+    """Per-pixel low and high percentiles of same-size grey crops (about the 10th and 90th).
+
+    Light overlay text is light in every frame, so it survives in the low
+    image while a moving background behind it darkens; dark text survives
+    in the high image. One stray frame (a cut, a flash) does not count.
+    """
+    if len(crops) == 1:
+        return crops[0], crops[0]
+    stack = np.sort(np.stack([gray(c) for c in crops]), axis=0)
+    k = len(crops) // 10
+    return stack[k], stack[len(crops) - 1 - k]
+
+
+def binary_variants(median: Image, stable: Mask | None, line_height: int,
+                    min_letter: float = 0.0, extremes: tuple[Image, Image] | None = None) -> tuple[list[Image], float]:
+    """Black-on-white images of the text in ``median``, likeliest polarity first, and their scale.
+
+    Light-on-dark, dark-on-light, outlined and boxed text all come out as
+    two classes of stable pixels (text fill vs outline/box/shadow); which
+    one is the text is guessed from what surrounds the stable area and
+    confirmed by the reader's confidence on both. The image is enlarged so
+    letters are about ``TARGET_LETTER_HEIGHT`` pixels tall. With
+    ``extremes`` (:func:`temporal_extremes` of the same crops) light text is
+    cut from the low image and dark text from the high one, which separates
+    text from a moving background far better than the median does.
+    """
+    g = gray(median)
+    lo, hi = (g, g) if extremes is None else (gray(extremes[0]), gray(extremes[1]))
+    mostly_stable = stable is None or stable.mean() > 0.85
+    sel = np.ones(g.shape, bool) if mostly_stable or stable is None else stable
+    values = g[sel]
+    if values.size < 10 or int(values.max()) - int(values.min()) < 30:
+        return [], 1.0
+    thr, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    thr_lo = thr if extremes is None else _otsu(lo[sel])
+    thr_hi = thr if extremes is None else _otsu(hi[sel])
+    bright = (lo > thr_lo) & sel
+    dark = (hi <= thr_hi) & sel
+    # The class that forms the rim of the stable area (outline, box, or the frame around slide text) is not the text.
+    if mostly_stable:
+        rim = np.zeros(g.shape, bool)
+        rim[:2, :] = rim[-2:, :] = rim[:, :2] = rim[:, -2:] = True
+    else:
+        rim = sel & (cv2.erode(sel.astype(np.uint8), np.ones((3, 3), np.uint8)) == 0)
+    bright_rim = int((bright & rim).sum()) / max(1, int(bright.sum()))
+    dark_rim = int((dark & rim).sum()) / max(1, int(dark.sum()))
+    bright_first = bright_rim <= dark_rim
+    # The text class has the tallest letter-sized blobs; the other class's blobs are counters and scraps.
+    heights = [h for h in (_letter_height(_drop_border_blobs(bright)), _letter_height(_drop_border_blobs(dark))) if h]
+    letter = max(heights) if heights else max(4.0, line_height * 0.7)
+    if letter < min_letter:
+        return [], 1.0
+    scale = float(min(5.0, max(0.4, TARGET_LETTER_HEIGHT / letter)))
+    if scale != 1.0:
+        size = (max(1, round(g.shape[1] * scale)), max(1, round(g.shape[0] * scale)))
+        lo = cv2.resize(lo, size, interpolation=cv2.INTER_CUBIC)
+        hi = lo if extremes is None else cv2.resize(hi, size, interpolation=cv2.INTER_CUBIC)
+        sel = cv2.resize(sel.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    plain: list[tuple[int, int, Image]] = []
+    walled: list[tuple[int, int, Image]] = []
+    g_full = g if scale == 1.0 else cv2.resize(g, lo.shape[::-1], interpolation=cv2.INTER_CUBIC)
+    for rank, want_bright in enumerate((True, False) if bright_first else (False, True)):
+        cls = ((lo > thr_lo) if want_bright else (hi <= thr_hi)) & sel
+        # Anti-aliased edges of thin strokes blend with the moving picture and flicker, so they are not
+        # stable; next to stable text pixels, the median says whether they belong to the text.
+        near = cv2.dilate(cls.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        cls |= near & ((g_full > thr) if want_bright else (g_full <= thr))
+        text = _keep_letters(_drop_thick(_drop_border_blobs(cls), letter * scale), letter * scale)
+        plain.append((_letters(text), rank, text))
+        # Outlined and boxed letters are walled in by the other class (dark in every frame for light text):
+        # what the wall encloses is the text, and scenery of the text's colour next to it is cut off.
+        wall = (hi <= thr_hi) if want_bright else (lo > thr_lo)
+        inside = _keep_letters(_filled(wall), letter * scale)
+        n = _letters(inside)
+        if n >= 3 and n >= 0.5 * plain[-1][0]:
+            walled.append((n, rank, inside))
+    ordered = sorted(walled, key=lambda c: (-c[0], c[1])) + sorted(plain, key=lambda c: (-c[0], c[1]))
+    out = []
+    for _, _, text in ordered:
+        img = np.where(text, 0, 255).astype(np.uint8)
+        out.append(cv2.copyMakeBorder(img, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255))
+    return out, scale
+
+
+def _filled(wall: Mask) -> Mask:
+    """The letters a wall (outline or box) draws: the holes in it, without the wall's islands in them (counters)."""
+    closed = cv2.morphologyEx(wall.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    contours, hierarchy = cv2.findContours(closed, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
+    out = np.zeros(wall.shape, np.uint8)
+    if hierarchy is None:
+        return out.astype(bool)
+    parents = hierarchy[0][:, 3]
+    depth = np.zeros(len(contours), int)
+    for i in range(len(contours)):
+        j = parents[i]
+        while j >= 0:
+            depth[i] += 1
+            j = parents[j]
+    # depth 0: outer edge of the wall, 1: a hole in it (a letter), 2: the wall inside that letter (a counter's rim)
+    cv2.drawContours(out, [c for c, d in zip(contours, depth, strict=True) if d == 1], -1, 1, thickness=-1)
+    cv2.drawContours(out, [c for c, d in zip(contours, depth, strict=True) if d == 2], -1, 0, thickness=-1)
+    filled: Mask = (out > 0) & (closed == 0)
+    return filled
+
+
+def _otsu(values: Image) -> float:
+    thr, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return float(thr)
+
+
+def _letters(text: Mask) -> int:
+    return letter_count(np.where(text, 0, 255).astype(np.uint8))
+
+
+def letter_count(variant: Image) -> int:
+    """How many blobs of a black-on-white image are letter-like: similar in height to the typical blob."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats((variant < 128).astype(np.uint8), connectivity=8)
+    if n < 4:
+        return 0
+    hs = stats[1:, cv2.CC_STAT_HEIGHT].astype(float)
+    hs = hs[stats[1:, cv2.CC_STAT_AREA] >= 12]
+    if hs.size < 3:
+        return 0
+    med = float(np.median(hs))
+    return int(((hs >= 0.5 * med) & (hs <= 1.6 * med)).sum())
+
+
+def looks_like_text(variant: Image) -> bool:
+    """At least three letter-sized blobs of similar height: worth an OCR call."""
+    return letter_count(variant) >= 3
+
+
+def count_lines(variant: Image) -> int:
+    """Text lines in a black-on-white image: bands of rows with ink, separated by blank rows."""
+    ink = (variant < 128).sum(axis=1)
+    rows = ink > max(1, 0.02 * int(ink.max(initial=0)))
+    bands, run = [], 0
+    for r in rows:
+        if r:
+            run += 1
+        elif run:
+            bands.append(run)
+            run = 0
+    if run:
+        bands.append(run)
+    if not bands:
+        return 0
+    tallest = max(bands)
+    return sum(1 for b in bands if b >= 0.4 * tallest)
+
+
+def _letter_height(text: Mask) -> float | None:
+    """Median height of letter-sized blobs in a text mask, or None when there are too few to tell."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(text.astype(np.uint8), connectivity=8)
+    h = text.shape[0]
+    heights = [int(stats[i, cv2.CC_STAT_HEIGHT]) for i in range(1, n)
+               if stats[i, cv2.CC_STAT_AREA] >= 6 and 4 <= stats[i, cv2.CC_STAT_HEIGHT] <= 0.9 * h]
+    if len(heights) < 3:
+        return None
+    return float(np.median(heights))
+
+
+def _keep_letters(text: Mask, letter: float) -> Mask:
+    """Drop blobs far taller than a letter (scenery) and specks far smaller than a dot."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(text.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return text
+    keep = np.zeros(n, bool)
+    hs, areas = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
+    keep[1:] = (hs[1:] <= 2.5 * letter) & (areas[1:] >= max(2.0, 0.015 * letter * letter))
+    # Keep only blobs on the rows where letters are: scraps above or below the text lines go.
+    ys = stats[:, cv2.CC_STAT_TOP]
+    letters = keep & (hs >= 0.5 * letter) & (hs <= 1.8 * letter)
+    cover = np.zeros(text.shape[0] + 1, np.int32)
+    for i in np.flatnonzero(letters):
+        cover[ys[i]] += 1
+        cover[ys[i] + hs[i]] -= 1
+    cover = np.cumsum(cover)[:-1]
+    if int(cover.max(initial=0)) >= 3:
+        for i in np.flatnonzero(keep):
+            if int(cover[ys[i]:ys[i] + hs[i]].max(initial=0)) < 2:
+                keep[i] = False
+    out: Mask = keep[labels]
+    return out
+
+
+def _drop_thick(text: Mask, letter: float) -> Mask:
+    """Remove patches far thicker than a letter's stroke: scenery of the text's colour touching the letters."""
+    k = max(5, round(0.4 * letter)) | 1
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    m = text.astype(np.uint8)
+    thick = cv2.dilate(cv2.morphologyEx(m, cv2.MORPH_OPEN, disk), np.ones((3, 3), np.uint8))
+    if not thick.any():
+        return text
+    out: Mask = text & (thick == 0)
+    return out
+
+
+def _drop_border_blobs(text: Mask) -> Mask:
+    """Remove blobs touching the crop's edge: the crop is padded around the text, so those are scenery."""
+    m = text.astype(np.uint8)
+    n, labels = cv2.connectedComponents(m, connectivity=8)
+    if n <= 1:
+        return text
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    keep = np.ones(n, bool)
+    keep[edge] = False
+    keep[0] = False
+    out: Mask = keep[labels]
+    # A box or slide background touching the edge would take the whole text with it: keep the original then.
+    return out if out.sum() > 0.3 * text.sum() else text
+
+
+def matches(reference: Image, mask: Mask, crop: Image, threshold: float = 28.0, strip: int = 0,
+            detail: Mask | None = None) -> bool:
+    """Whether grey ``crop`` still shows the text of ``reference`` (compared on the text's own pixels).
+
+    With ``strip`` (about a character's width, in pixels) and a still picture
+    around the text, every vertical strip that wide is checked on its own too,
+    on the pixels of ``detail`` (default ``mask``; all the text's edges, say,
+    where ``mask`` keeps only those that never changed), so one changed
+    character (a page number, a clock) counts as a change even in a long line.
+    """
+    if crop.shape != reference.shape:
+        return False
+    if not mask.any():
+        return bool(cv2.absdiff(reference, crop).mean() < threshold / 2)
+    diff = cv2.absdiff(reference, crop)
+    if float(diff[mask].mean()) >= threshold:
+        return False
+    detail = mask if detail is None else detail
+    if strip <= 0 or mask.shape[1] < 2 * strip or detail.all() or not detail.any():
+        return True
+    if float(diff[~detail].mean()) >= STATIC_THRESHOLD / 2:
+        return True  # a moving picture behind the text also moves the text's edge pixels: trust the whole only
+    masked = np.where(detail, diff, 0).astype(np.float32)
+    cols_diff, cols_n = masked.sum(axis=0), detail.sum(axis=0).astype(np.float32)
+    n = detail.shape[1] // strip * strip
+    strip_diff = cols_diff[:n].reshape(-1, strip).sum(axis=1)
+    strip_n = cols_n[:n].reshape(-1, strip).sum(axis=1)
+    busy = strip_n >= max(12.0, 0.3 * float(cols_n.sum()) / max(1, n // strip))
+    return not bool(np.any(strip_diff[busy] >= STRIP_THRESHOLD * strip_n[busy]))
