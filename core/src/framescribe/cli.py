@@ -33,18 +33,27 @@ and tried in order; --backend NAME uses just one. Exit codes: 0 ok, 1 failure,
 class PluginGroup(click.Group):
     """Loads plugin commands (hook ``register_commands``) only when commands are listed or looked up."""
 
-    _plugins_loaded = False
+    # The plugin set can change between invocations in one process (the Python
+    # API, tests): commands are reloaded when it does, so none goes stale.
+    _loaded_for: tuple[str, ...] | None = None
+    _plugin_commands: frozenset[str] = frozenset()
 
     def _load_plugin_commands(self) -> None:
-        if self._plugins_loaded:
-            return
-        self._plugins_loaded = True
         from .plugins import default_host
 
+        host = default_host()
+        key = tuple(sorted(host.plugins))
+        if key == self._loaded_for:
+            return
+        for name in self._plugin_commands:
+            self.commands.pop(name, None)
+        before = set(self.commands)
+        self._loaded_for = key
         try:
-            default_host().pm.hook.register_commands(cli=self)
+            host.pm.hook.register_commands(cli=self)
         except FramescribeError as exc:
             log.warning("plugin commands not loaded: %s", exc)
+        self._plugin_commands = frozenset(set(self.commands) - before)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands()
@@ -284,6 +293,80 @@ def config_cmd(**opts: Any) -> None:
     _setup(opts["verbose"], opts["quiet"])
     fs = _framescribe(opts["config_path"], opts["plugins"], opts["no_cache"])
     click.echo(json.dumps(fs.effective_config(), indent=2))
+
+
+@cli.command("eval")
+@click.argument("truth", type=click.Path())
+@click.argument("pred", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output, with every match and miss.")
+@click.option("--min-iou", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Temporal intersection-over-union a match needs.")
+@click.option("--max-cer", type=click.FloatRange(0), default=0.2, show_default=True,
+              help="Character error rate a match may have at most.")
+@click.option("--ignore-case", is_flag=True, help="Compare texts case-insensitively.")
+def eval_cmd(truth: str, pred: str, as_json: bool, min_iou: float, max_cer: float, ignore_case: bool) -> None:
+    """Score timed text PRED against the reference TRUTH (each json, srt or vtt).
+
+    A predicted segment matches a reference segment when their times overlap
+    by IoU >= --min-iou and its text differs by at most --max-cer; matching is
+    one-to-one, so extra fragments of one caption count as false positives.
+    Prints precision, recall, F1, mean character error of the matches and the
+    median boundary error (mean of |start diff| and |end diff|, seconds).
+
+    \b
+    Examples:
+      framescribe video-text clip.mp4 -o clip.pred.json
+      framescribe eval clip.truth.srt clip.pred.json
+      framescribe eval clip.truth.json clip.pred.vtt --json
+    """
+    from .api import check_input_file
+    from .errors import BadInput
+    from .evaluate import format_table, score_segments
+    from .formats import read_timed_text
+
+    results = []
+    for role, path in (("reference", truth), ("prediction", pred)):
+        p = check_input_file(path, f"{role} file")
+        try:
+            results.append(read_timed_text(p))
+        except AttributeError as exc:  # valid JSON of the wrong shape (a number, a string)
+            raise BadInput(f"{p}: not a framescribe or seeds-shaped JSON result ({exc})") from exc
+    score = score_segments(results[0].segments, results[1].segments, min_iou=min_iou, max_cer=max_cer,
+                           ignore_case=ignore_case)
+    if as_json:
+        click.echo(json.dumps({"truth": truth, "pred": pred, **score.to_dict()}, indent=2))
+    else:
+        click.echo(format_table(score, title=f"{pred} against {truth}"), nl=False)
+
+
+@cli.group("plugin")
+def plugin_group() -> None:
+    """Tools for plugin authors (see docs/plugins/)."""
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), help="Where to write it [default: ./framescribe-NAME].")
+@click.option("--capability", "-c", "capabilities", multiple=True,
+              type=click.Choice(["transcribe", "video_text", "image_ocr"]),
+              help="What the backend does (repeatable) [default: video_text and image_ocr].")
+def plugin_new_cmd(name: str, directory: str | None, capabilities: tuple[str, ...]) -> None:
+    """Create a plugin distribution for a new backend NAME, ready to pip install.
+
+    The result passes framescribe's conformance kit as generated; the
+    recognition itself is left as TODOs in its engine.py.
+
+    \b
+    Examples:
+      framescribe plugin new my-ocr
+      framescribe plugin new my-asr -c transcribe --dir plugins/my-asr
+    """
+    from .templates import DEFAULT_CAPABILITIES, new_plugin
+
+    root, files = new_plugin(name, directory, capabilities or DEFAULT_CAPABILITIES)
+    for path in files:
+        click.echo(f"created {path}")
+    click.echo(f"\nnext: pip install -e '{root}[test]' && framescribe backends && pytest {root}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

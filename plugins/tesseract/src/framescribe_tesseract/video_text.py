@@ -1,0 +1,34 @@
+"""video_text for the `tesseract` backend: framescribe's pipeline with a Tesseract reader."""
+
+from __future__ import annotations
+
+import os
+
+from framescribe.backend import RunContext
+from framescribe.errors import BadInput
+from framescribe.types import VideoRequest, VideoResult
+from framescribe.video import VideoOptions, extract_video_text
+
+from .settings import TesseractSettings
+from .tessdata import tessdata_dir, to_tesseract_languages
+from .video_reader import TesseractReader
+
+
+def video_options(s: TesseractSettings) -> VideoOptions:
+    # Tesseract is the slowest step: one reader thread per core (the `workers` setting), beside the decoder.
+    workers = s.workers or os.cpu_count() or 1
+    return VideoOptions(sample_rate=s.sample_rate, min_confidence=s.video_min_confidence,
+                        min_text_height=s.min_text_height, regions=tuple(s.regions), ocr_workers=min(workers, 8))
+
+
+def run_video_text(request: VideoRequest, context: RunContext) -> VideoResult:
+    s: TesseractSettings = context.settings
+    if request.media is None:
+        raise BadInput("the tesseract backend reads local video files; no file was given")
+    languages = to_tesseract_languages(request.language, s.languages)
+    reader = TesseractReader(languages, s.engine, tessdata_dir(s.tessdata_dir), s.tesseract_cmd, s.oem)
+    result = extract_video_text(request.media, reader, video_options(s), start=request.start, end=request.end,
+                                progress=context.progress)
+    result.language = languages
+    result.metadata["engine"] = reader.engine.name
+    return result
