@@ -1,1 +1,1 @@
-"""placeholder"""
+"""framescribe-subtitles: transcripts from subtitle files and embedded subtitle streams."""

@@ -1,1 +1,1 @@
-"""placeholder"""
+"""framescribe-whisper: offline speech recognition with faster-whisper."""

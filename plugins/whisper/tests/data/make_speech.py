@@ -1,4 +1,4 @@
-"""Make the speech test videos in this folder (run once; the outputs are committed).
+"""Make the speech test videos in this folder and subtitled*.mp4 of the subtitles plugin (run once; committed).
 
 Needs espeak-ng (Debian: apt-get install espeak-ng) and an ffmpeg binary (PATH or
 the imageio-ffmpeg package). Tests never run this: they use the committed files.
@@ -22,6 +22,8 @@ import wave
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# The clip with subtitle tracks is the subtitles plugin's test media.
+SUBTITLES_DATA = HERE.parents[2] / "subtitles" / "tests" / "data"
 RATE = 22050  # espeak-ng's native output rate
 VOICE = ["-v", "en-us", "-s", "150"]
 
@@ -120,12 +122,14 @@ def main() -> None:
                     sub.write_text(f"1\n{srt_time(timings[0]['start'])} --> {srt_time(timings[0]['end'])}\n{text}\n",  # type: ignore[arg-type]
                                    encoding="utf-8")
                     subs[lang] = sub
-                mux(wav, colour, seconds, HERE / "subtitled_2langs.mp4", subs)
-                mux(wav, colour, seconds, HERE / "subtitled.mp4", {"eng": subs["eng"]})
+                mux(wav, colour, seconds, SUBTITLES_DATA / "subtitled_2langs.mp4", subs)
+                mux(wav, colour, seconds, SUBTITLES_DATA / "subtitled.mp4", {"eng": subs["eng"]})
+                out = SUBTITLES_DATA
             else:
                 mux(wav, colour, seconds, HERE / f"{name}.mp4")
-            (HERE / f"{name}.txt").write_text(transcript + "\n", encoding="utf-8")
-            (HERE / f"{name}.json").write_text(json.dumps(
+                out = HERE
+            (out / f"{name}.txt").write_text(transcript + "\n", encoding="utf-8")
+            (out / f"{name}.json").write_text(json.dumps(
                 {"duration": round(seconds, 3), "transcript": transcript, "sentences": timings}, indent=2) + "\n",
                 encoding="utf-8")
         mux(None, "gray", 2.0, HERE / "no_audio.mp4")
