@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
+from framescribe.api import check_input_file
 from framescribe.errors import BadInput
 
 FORMATS = "PNG, JPEG, TIFF, WebP, BMP"
 
 
-def check_file(path: Path) -> None:
-    if not path.exists():
-        raise BadInput(f"image {path} does not exist")
-    if path.is_dir():
-        raise BadInput(f"image {path} is a directory, not a file")
-    if not os.access(path, os.R_OK):
-        raise BadInput(f"image {path} is not readable (permission denied)")
-    if path.stat().st_size == 0:
-        raise BadInput(f"image {path} is empty (0 bytes)")
-
-
 def open_pages(path: Path, max_pixels: int) -> list[Image.Image]:
     """Every page of the image at ``path``, loaded and upright as a viewer shows it (EXIF orientation applied)."""
-    check_file(path)
+    check_input_file(path, "image")  # the core checked already; callers of this function directly get the same errors
     try:
         with warnings.catch_warnings():
             limit = Image.MAX_IMAGE_PIXELS or float("inf")
