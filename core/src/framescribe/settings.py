@@ -64,10 +64,10 @@ def secret(env: str, description: str = "") -> Any:
     )
 
 
-def missing_secret_reason(settings: BackendSettings) -> str | None:
+def missing_secret_reason(settings: BackendSettings, backend: str = "NAME") -> str | None:
     """"needs VAR" for the first secret of ``settings`` that has no value, else None."""
     for name, env in type(settings).secret_env_vars().items():
         value = getattr(settings, name)
         if value is None or (isinstance(value, SecretStr) and not value.get_secret_value()):
-            return f"needs {env} (or {name} in [backends] config)"
+            return f"needs {env} (or {name} in [backends.{backend}])"
     return None

@@ -57,7 +57,7 @@ def test_missing_index_or_key_makes_the_backend_unavailable(server: Any, monkeyp
     fs = Framescribe(config={"backends": {"twelvelabs": {"api_url": server.url, "index_id": server.index_id}}})
     (row,) = [b for b in fs.backends() if b.name == "twelvelabs"]
     assert not row.available and not row.local
-    assert row.reason == "needs TWELVE_LABS_API_KEY (or api_key in [backends] config)"
+    assert row.reason == "needs TWELVE_LABS_API_KEY (or api_key in [backends.twelvelabs])"
     monkeypatch.setenv("TWELVE_LABS_API_KEY", server.api_key)
     fs = Framescribe(config={"backends": {"twelvelabs": {"api_url": server.url}}})
     (row,) = [b for b in fs.backends() if b.name == "twelvelabs"]

@@ -49,7 +49,7 @@ class ImageHqSettings(BackendSettings):
 
 
 def check(settings: ImageHqSettings) -> str | None:
-    reason = missing_secret_reason(settings)
+    reason = missing_secret_reason(settings, "imagehq")
     if reason is not None:
         return reason
     if importlib.util.find_spec("httpx") is None:

@@ -50,7 +50,7 @@ def check(settings: OcrServicesSettings) -> str | None:
     for name in ("api_url", "bucket", "user_id"):
         if not getattr(settings, name):
             return f"needs {name} in [backends.ocrservices]"
-    reason = missing_secret_reason(settings)
+    reason = missing_secret_reason(settings, "ocrservices")
     if reason is not None:
         return reason
     for module, dist in (("boto3", "boto3"), ("httpx", "httpx")):

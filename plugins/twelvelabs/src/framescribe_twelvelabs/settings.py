@@ -46,7 +46,7 @@ def check(settings: TwelveLabsSettings) -> str | None:
     for module, package in (("httpx", "httpx"), ("av", "av")):
         if importlib.util.find_spec(module) is None:
             return f"{package} not installed: pip install framescribe-twelvelabs"
-    reason = missing_secret_reason(settings)
+    reason = missing_secret_reason(settings, "twelvelabs")
     if reason is not None:
         return reason
     if not settings.index_id:
