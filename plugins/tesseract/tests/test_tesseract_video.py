@@ -12,7 +12,7 @@ from tesseract_clips import STANDARD, Caption, ClipSpec
 
 from framescribe.evaluate import char_error_rate
 from framescribe.media import ffmpeg_exe
-from framescribe.types import Segment
+from framescribe.types import Box, Segment
 from framescribe.video import Reading, Region, TextReader, VideoOptions, extract_video_text
 
 FRAME = 1 / 30
@@ -189,3 +189,103 @@ def test_merge_joins_pieces_and_keeps_changed_numbers_apart() -> None:
     assert (4.0, 9.0, "Slide 1 of 5") in texts and (9.0, 18.0, "Slide 2 of 5") in texts
     assert len(merged) == 4, texts
     assert contained("NEWS 24", "WORLD NEWS 24") and not contained("WORLD NEWS 24", "NEWS 24")
+
+
+def test_fragment_with_misread_punctuation_is_folded_into_the_caption() -> None:
+    from framescribe.video.merge import Candidate, contained, merge_candidates
+    from framescribe.video.regions import Rect
+
+    caption = Candidate(17.7, 20.7, "Sphinx of black quartz, judge my vow.", 0.91, Rect(130, 380, 560, 50))
+    scrap = Candidate(18.8, 20.7, "VOW,", 0.82, Rect(600, 400, 80, 30))  # the caption's end, cut edge read as ","
+    # a rough piece from inside the caption's box: only 4 of its 6 letters and digits match, but the place is taken
+    rough = Candidate(18.8, 20.7, "ihx of 1", 0.91, Rect(200, 390, 150, 35))
+    merged = merge_candidates([caption, scrap, rough], gap=1.0, min_similarity=0.8)
+    assert [c.text for c in merged] == [caption.text]
+    assert contained("vow,", "my vow.") and not contained("cow", "my vow.")
+
+
+def test_white_letters_over_light_coloured_scenery(reader: Any) -> None:
+    import cv2
+    import numpy as np
+
+    from framescribe.video import letter_count, white_variant
+
+    rng = np.random.default_rng(3)
+    # Bright orange "fur": as light as the letters in grey, but tinted; the letters are white with a soft shadow.
+    h, w = 70, 600
+    fur = np.empty((h, w, 3), np.uint8)
+    fur[..., 0] = rng.integers(40, 120, (h, w))
+    fur[..., 1] = rng.integers(150, 210, (h, w))
+    fur[..., 2] = rng.integers(220, 256, (h, w))
+    img = cv2.GaussianBlur(fur, (3, 3), 0)
+    text = "Every seat in the hall"
+    cv2.putText(img, text, (22, 47), cv2.FONT_HERSHEY_TRIPLEX, 1.0, (60, 60, 60), 1, cv2.LINE_AA)
+    cv2.putText(img, text, (20, 45), cv2.FONT_HERSHEY_TRIPLEX, 1.0, (250, 250, 250), 1, cv2.LINE_AA)
+    variant = white_variant(img, 1.0)
+    assert variant is not None and letter_count(variant) >= 12
+    region = Region(box=Box(0, 0, w, h), crop=img, median=img, stable=None, variants=[variant], scale=1.0,
+                    line_count=1, time=0.0, frames=1)
+    readings = reader.read(region)
+    assert readings and char_error_rate(text, readings[0].text) <= 0.1, readings
+    # Nothing white: no variant, so no OCR call is spent on it.
+    assert white_variant(cv2.GaussianBlur(fur, (3, 3), 0), 1.0) is None
+
+
+def test_piece_of_changing_texts_and_padded_reading_do_not_win() -> None:
+    from framescribe.video.merge import Candidate, merge_candidates
+    from framescribe.video.regions import Rect
+
+    page = Rect(1100, 670, 120, 20)
+    cands = [
+        Candidate(9.0, 18.0, "Slide 2 of 5", 0.93, page),
+        Candidate(18.0, 27.0, "Slide 3 of 5", 0.96, page),
+        Candidate(27.0, 36.0, "Slide 4 of 5", 0.96, page),
+        # a track that kept only the part that never changed: it must not stretch "Slide 3 of 5" to 45 s
+        Candidate(25.8, 45.0, "Slide", 0.97, Rect(1100, 670, 50, 20)),
+        # the same caption twice: once cleanly, once with scenery read as letters around it
+        Candidate(21.4, 24.2, "The library closes early on Sundays.", 0.96, Rect(111, 305, 420, 28)),
+        Candidate(21.4, 24.2, "~ i SC 2 4 Tiheli brary closes early on Sundays. -", 0.71, Rect(41, 268, 488, 82)),
+    ]
+    merged = [(c.start, c.end, c.text) for c in merge_candidates(cands, gap=1.0, min_similarity=0.8)]
+    assert merged == [(9.0, 18.0, "Slide 2 of 5"), (18.0, 27.0, "Slide 3 of 5"),
+                      (21.4, 24.2, "The library closes early on Sundays."), (27.0, 36.0, "Slide 4 of 5")]
+
+
+def test_strings_of_one_and_two_letter_words_need_high_confidence() -> None:
+    from framescribe.video.pipeline import _plausible
+
+    assert not _plausible("Fa 4 hd", 0.75)  # texture read as letters
+    assert _plausible("I am ok", 0.9)
+    assert _plausible("Best day ever", 0.75)
+
+
+def test_changed_digit_is_seen_on_a_still_picture() -> None:
+    import cv2
+    import numpy as np
+
+    from framescribe.video.regions import EDGE_THRESHOLD, edge_map, matches
+
+    def page(n: int, background: Any) -> Any:
+        img = background.copy()
+        cv2.putText(img, f"Slide {n} of 5", (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 255, 1, cv2.LINE_AA)
+        return img
+
+    still = np.full((34, 137), 40, np.uint8)
+    ref = page(2, still)
+    edges = edge_map(ref) > EDGE_THRESHOLD
+    assert matches(ref, edges, page(2, still), strip=10, detail=edges)
+    assert not matches(ref, edges, page(3, still), strip=10, detail=edges)
+
+
+def test_text_line_touching_a_tall_still_object_is_found() -> None:
+    import cv2
+    import numpy as np
+
+    from framescribe.video import find_text_boxes
+
+    frame = np.full((540, 304), 50, np.uint8)
+    cv2.rectangle(frame, (140, 150), (175, 539), 200, 2)  # a mast/rocket outline running through the caption
+    cv2.rectangle(frame, (74, 375), (230, 402), 10, -1)  # the caption's box, on top of it
+    cv2.putText(frame, "Worth the wait", (80, 395), cv2.FONT_HERSHEY_SIMPLEX, 0.55, 255, 1, cv2.LINE_AA)
+    boxes = find_text_boxes(frame, frame.copy(), 8)
+    assert any(b.rect.y >= 370 and b.rect.y2 <= 408 and b.rect.w >= 100 for b in boxes), boxes

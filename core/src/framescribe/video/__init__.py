@@ -36,6 +36,7 @@ from .regions import (
     temporal_extremes,
     temporal_median,
     temporal_stats,
+    white_variant,
 )
 
 __all__ = [
@@ -55,4 +56,5 @@ __all__ = [
     "temporal_extremes",
     "temporal_median",
     "temporal_stats",
+    "white_variant",
 ]

@@ -240,11 +240,13 @@ class _Pipeline:
             if now - tr.first.sample.time > young:
                 continue
             a = tr.text_rect
-            if not 0.7 <= tr.line_height / max(1, line_h) <= 1.4:
-                continue
             v_overlap = min(a.y2, text.y2) - max(a.y, text.y)
             h_overlap = min(a.x2, text.x2) - max(a.x, text.x)
-            same_line = 0.7 <= a.h / max(1, text.h) <= 1.4 and v_overlap >= 0.7 * min(a.h, text.h)
+            # A word of small letters only ("name.") is lower than its line, but sits inside it.
+            within = v_overlap >= 0.9 * min(a.h, text.h) and 0.5 <= a.h / max(1, text.h) <= 2.0
+            if not (0.7 <= tr.line_height / max(1, line_h) <= 1.4 or within):
+                continue
+            same_line = (0.7 <= a.h / max(1, text.h) <= 1.4 or within) and v_overlap >= 0.7 * min(a.h, text.h)
             if same_line and -h_overlap <= 0.8 * max(tr.line_height, line_h):
                 out.append(tr)
                 continue
@@ -472,7 +474,9 @@ def _plausible(text: str, confidence: float) -> bool:
     """
     chars = [c for c in text if not c.isspace()]
     alnum = sum(c.isalnum() for c in chars)
-    if alnum <= 4 and confidence < SHORT_TEXT_CONFIDENCE:
+    longest = max((sum(c.isalnum() for c in w) for w in text.split()), default=0)
+    # ... or as a string of one- and two-letter "words" ("Fa 4 hd").
+    if (alnum <= 4 or longest <= 2) and confidence < SHORT_TEXT_CONFIDENCE:
         return False
     return alnum >= 2 and alnum >= 0.6 * len(chars)
 

@@ -21,6 +21,7 @@ Mask = npt.NDArray[Any]  # bool
 EDGE_THRESHOLD = 40  # morphological gradient of a text stroke against anything is far above this
 STRIP_THRESHOLD = 28.0  # mean grey change on one character's edge pixels that makes it another character
 STATIC_THRESHOLD = 10  # grey levels two samples may differ by and still count as unchanged
+MOVING_SHARE = 0.015  # share of the pixels around a text that changed: above it the picture moves (a slow pan)
 MIN_LINE_ASPECT = 2.5  # width / height of a line box: three letters or more (shorter scraps are mostly scenery)
 TARGET_LETTER_HEIGHT = 30  # pixels; Tesseract reads capitals of about this height best
 
@@ -123,19 +124,38 @@ def find_text_boxes(cur: Image, prev: Image | None, min_line_height: int, roi: M
     contours, _ = cv2.findContours(lines_img, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     lines: list[Rect] = []
     max_h = h // 4
-    for contour in contours:
-        x, y, bw, bh = (int(v) for v in cv2.boundingRect(contour))
-        if bh < min_line_height or bh > max_h or bw < bh * MIN_LINE_ASPECT or bw < 12:
-            continue
-        box_edges = cand[y:y + bh, x:x + bw]
-        density = float(box_edges.mean())
-        if density < 0.12 or density > 0.75:  # text strokes fill a moderate share of their line box
-            continue
-        pieces = cv2.connectedComponents(box_edges.astype(np.uint8), connectivity=8)[0] - 1
-        if pieces < 3:  # letters are separate strokes; a stray scrap of scenery is one or two
-            continue
-        lines.append(Rect(x, y, bw, bh))
+    boxes = [tuple(int(v) for v in cv2.boundingRect(c)) for c in contours]
+    wide = cv2.getStructuringElement(cv2.MORPH_RECT, (gap * 4 + 1, 1))
+    for x, y, bw, bh in boxes:
+        if bh > max_h and bw > gap * 4:
+            # A line of text that touches a tall still object (a mast, a building edge) joins it into one tall
+            # blob; the line is much wider than the object's edges, so a wide opening frees it.
+            sub = cv2.morphologyEx(lines_img[y:y + bh, x:x + bw], cv2.MORPH_OPEN, wide)
+            inner, _ = cv2.findContours(sub, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            for c in inner:
+                ix, iy, iw, ih = (int(v) for v in cv2.boundingRect(c))
+                if _line_like(cand, x + ix, y + iy, iw, ih, min_line_height, max_h):
+                    lines.append(Rect(x + ix, y + iy, iw, ih))
+        elif _line_like(cand, x, y, bw, bh, min_line_height, max_h):
+            lines.append(Rect(x, y, bw, bh))
     return _group_lines(lines)
+
+
+def _line_like(cand: Mask, x: int, y: int, bw: int, bh: int, min_h: int, max_h: int) -> bool:
+    """Whether the stable edges ``cand`` in a box look like a line of letters."""
+    if bh < min_h or bh > max_h or bw < bh * MIN_LINE_ASPECT or bw < 12:
+        return False
+    box_edges = cand[y:y + bh, x:x + bw]
+    density = float(box_edges.mean())
+    if density < 0.12 or density > 0.75:  # text strokes fill a moderate share of their line box
+        return False
+    edges8 = box_edges.astype(np.uint8)
+    pieces = cv2.connectedComponents(edges8, connectivity=8)[0] - 1
+    if pieces >= 3:  # letters are separate strokes; a stray scrap of scenery is one or two
+        return True
+    # Small bold letters' edges run together into one blob; their counters (in a, e, o, @) still show as holes.
+    _, hierarchy = cv2.findContours(edges8, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    return hierarchy is not None and int((hierarchy[0][:, 3] >= 0).sum()) >= 3
 
 
 def _group_lines(lines: list[Rect]) -> list[TextBox]:
@@ -281,6 +301,34 @@ def binary_variants(median: Image, stable: Mask | None, line_height: int,
         img = np.where(text, 0, 255).astype(np.uint8)
         out.append(cv2.copyMakeBorder(img, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255))
     return out, scale
+
+
+def white_variant(colour: Image, scale: float, max_tint: int = 60) -> Image | None:
+    """Black-on-white image of light, colourless text in a colour crop (BGR), at ``scale``; None if none is there.
+
+    Brightness alone cannot tell white letters from a light, coloured picture behind them (fur, sand, sky);
+    the darkest channel can: it stays high only where every channel is, i.e. on white. A fallback for
+    white captions over bright, busy scenery where the grey variants of :func:`binary_variants` fail.
+    """
+    if colour.ndim != 3 or colour.shape[0] < 4 or colour.shape[1] < 4:
+        return None
+    low = colour.min(axis=2)
+    tint = colour.max(axis=2).astype(np.int16) - low
+    if int(low.max()) - int(low.min()) < 30:
+        return None
+    text = (low > _otsu(low)) & (tint < max_tint)
+    if scale != 1.0:
+        size = (max(1, round(text.shape[1] * scale)), max(1, round(text.shape[0] * scale)))
+        text = cv2.resize(text.astype(np.uint8) * 255, size, interpolation=cv2.INTER_LINEAR) > 127
+    letter = _letter_height(_drop_border_blobs(text))
+    if letter is None:
+        return None
+    text = _keep_letters(_drop_thick(_drop_border_blobs(text), letter), letter)
+    if _letters(text) < 3:
+        return None
+    img = np.where(text, 0, 255).astype(np.uint8)
+    out: Image = cv2.copyMakeBorder(img, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
+    return out
 
 
 def _filled(wall: Mask) -> Mask:
@@ -432,12 +480,22 @@ def matches(reference: Image, mask: Mask, crop: Image, threshold: float = 28.0, 
     detail = mask if detail is None else detail
     if strip <= 0 or mask.shape[1] < 2 * strip or detail.all() or not detail.any():
         return True
-    if float(diff[~detail].mean()) >= STATIC_THRESHOLD / 2:
+    around = diff[~detail]
+    if float(around.mean()) >= STATIC_THRESHOLD / 2 or float((around > STATIC_THRESHOLD).mean()) > MOVING_SHARE:
         return True  # a moving picture behind the text also moves the text's edge pixels: trust the whole only
+    # The new character's edges count too: where "2" became "3" the new strokes lie partly off the old ones.
+    detail = detail | (edge_map(crop) > EDGE_THRESHOLD)
     masked = np.where(detail, diff, 0).astype(np.float32)
     cols_diff, cols_n = masked.sum(axis=0), detail.sum(axis=0).astype(np.float32)
-    n = detail.shape[1] // strip * strip
-    strip_diff = cols_diff[:n].reshape(-1, strip).sum(axis=1)
-    strip_n = cols_n[:n].reshape(-1, strip).sum(axis=1)
-    busy = strip_n >= max(12.0, 0.3 * float(cols_n.sum()) / max(1, n // strip))
-    return not bool(np.any(strip_diff[busy] >= STRIP_THRESHOLD * strip_n[busy]))
+    n_strips = detail.shape[1] // strip
+    floor = max(12.0, 0.3 * float(cols_n.sum()) / max(1, n_strips))
+    # Strips start at two offsets half a strip apart: a changed character straddling a strip border
+    # shows up whole in one of them.
+    for offset in (0, strip // 2):
+        n = (detail.shape[1] - offset) // strip * strip
+        strip_diff = cols_diff[offset:offset + n].reshape(-1, strip).sum(axis=1)
+        strip_n = cols_n[offset:offset + n].reshape(-1, strip).sum(axis=1)
+        busy = strip_n >= floor
+        if np.any(strip_diff[busy] >= STRIP_THRESHOLD * strip_n[busy]):
+            return False
+    return True

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 import cv2
 from PIL import Image
 
 from framescribe.types import Box
-from framescribe.video import Reading, Region, letter_count
+from framescribe.video import Reading, Region, letter_count, white_variant
 
 from .engines import PytesseractEngine, TesserocrEngine, make_engine
 from .tessdata import default_tessdata_dir, require_languages
@@ -18,6 +19,7 @@ MAX_VARIANTS = 3  # binary images of a region tried at most
 SURE = 0.75  # every word at least this confident ...
 COMPLETE = 0.85  # ... and this share of the letter shapes read: no other variant is tried
 JUNK = 0.1  # a word this unsure at either end of a surer line is scenery read as letters
+WHITE_SURE = 0.7  # mean word confidence a reading of the white-letter fallback needs
 PSM_SINGLE_LINE, PSM_BLOCK, PSM_SPARSE = 7, 6, 11
 
 
@@ -43,21 +45,37 @@ class TesseractReader:
         best_score = 0.0
         variants = region.variants[:MAX_VARIANTS]
         letters = max(letter_count(v) for v in variants)
+        done = False
         for variant in variants:
-            words = _trim(self.engine.read_line(variant, self.languages, psm))
-            if not words:
-                continue
-            conf = sum(c for _, c in words) / len(words)
-            # Confidence alone favours a variant that lost some words (what is left reads cleanly); weighing
-            # each word's confidence by its letters favours the variant that read the whole text.
-            read = sum(sum(ch.isalnum() for ch in w) for w, _ in words)
-            score = sum(c * sum(ch.isalnum() for ch in w) for w, c in words)
-            if best is None or score > best_score:
-                best, best_score = Reading(" ".join(w for w, _ in words), conf), score
-            # Sure of every word, and about as many letters as the busiest variant has letter shapes: done.
-            if min(c for _, c in words) >= SURE and read >= COMPLETE * letters:
+            reading, score, done = self._score(variant, psm, letters)
+            if reading is not None and (best is None or score > best_score):
+                best, best_score = reading, score
+            if done:
                 break
+        if not done:
+            # White letters over light, coloured scenery: the grey variants mix them up, the colour one does not.
+            white = white_variant(region.median, region.scale)
+            if white is not None:
+                reading, score, _ = self._score(white, psm, letters)
+                # A fallback may only replace, never invent: unsure scraps of scenery read this way stay out.
+                if reading is not None and score > best_score and reading.confidence >= WHITE_SURE \
+                        and sum(ch.isalnum() for ch in reading.text) >= 5:
+                    best = reading
         return [best] if best is not None else []
+
+    def _score(self, variant: Any, psm: int, letters: int) -> tuple[Reading | None, float, bool]:
+        """One variant read: the reading, its score, and whether it is sure and complete enough to stop."""
+        words = _trim(self.engine.read_line(variant, self.languages, psm))
+        if not words:
+            return None, 0.0, False
+        conf = sum(c for _, c in words) / len(words)
+        # Confidence alone favours a variant that lost some words (what is left reads cleanly); weighing
+        # each word's confidence by its letters favours the variant that read the whole text.
+        read = sum(sum(ch.isalnum() for ch in w) for w, _ in words)
+        score = sum(c * sum(ch.isalnum() for ch in w) for w, c in words)
+        # Sure of every word, and about as many letters as the busiest variant has letter shapes: done.
+        done = min(c for _, c in words) >= SURE and read >= COMPLETE * letters
+        return Reading(" ".join(w for w, _ in words), conf), score, done
 
     def _read_frame(self, region: Region) -> list[Reading]:
         """Whole frames (the pipeline's full_frame mode): Tesseract finds the text lines itself."""
