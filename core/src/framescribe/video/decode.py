@@ -162,16 +162,21 @@ class SampleReader:
     """Decodes ``path`` from ``start`` to ``end`` in a background thread and yields samples every ``step`` seconds.
 
     Iterate it once; it stops its thread when the iteration ends or is
-    abandoned. ``decoded`` counts every frame decoded.
+    abandoned. ``decoded`` counts every frame decoded. With
+    ``skip_nonref`` the decoder skips the frames no other frame is predicted
+    from (most B-frames): about half the frames of a typical H.264 file, and
+    40 % of the decoding time; samples and the frames between them then come
+    from the frames that remain, a frame or two apart.
     """
 
     def __init__(self, path: Path, step: float, start: float | None = None, end: float | None = None,
-                 keep_between: bool = True, queue_size: int = 4) -> None:
+                 keep_between: bool = True, queue_size: int = 4, skip_nonref: bool = False) -> None:
         self.path = path
         self.step = step
         self.start = start or 0.0
         self.end = end
         self.keep_between = keep_between
+        self.skip_nonref = skip_nonref
         self.decoded = 0
         self.rotation = 0
         self.last_time: float | None = None
@@ -218,6 +223,8 @@ class SampleReader:
         container = self._container
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
+        if self.skip_nonref:
+            stream.codec_context.skip_frame = "NONREF"
         offset = _start_offset(container, stream)
         first = self._seek(container, stream, offset)
         next_at = self.start

@@ -9,10 +9,11 @@ OpenCV release the GIL).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ Progress = Callable[..., None]
 _HISTORY = 4  # samples kept for finding where a newly seen text really started
 BOX_COLOUR_STEP = 40  # colour levels: lines on boxes this different in any channel are separate texts
 SHORT_TEXT_CONFIDENCE = 0.8  # readings of at most four letters or digits need this much confidence
+UNCHANGED = 2  # grey levels by which a crop may differ from the last sample's and still be the same picture
 
 
 @dataclass
@@ -39,6 +41,7 @@ class _Seen:
     sample: Sample
     gray: rg.Image  # full-resolution grey of the displayed frame
     work: rg.Image  # grey, shrunk to the work height
+    sketch: rg.Sketch | None = None  # of work, for finding text in this sample and the next
 
 
 @dataclass
@@ -80,6 +83,24 @@ class _Track:
         self.last = seen
 
 
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _reader_pool(workers: int) -> ThreadPoolExecutor:
+    """Reader threads shared by every run in the process, one pool per worker count.
+
+    Readers keep per-thread state (a loaded Tesseract model takes 0.5-0.8 s
+    per thread): threads that live on load it once per process instead of
+    once per video, which on a short clip cost more than decoding it.
+    """
+    with _POOLS_LOCK:
+        pool = _POOLS.get(workers)
+        if pool is None:
+            pool = _POOLS[workers] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="framescribe-ocr")
+        return pool
+
+
 def _crop(img: rg.Image, r: rg.Rect) -> rg.Image:
     return img[r.y:r.y2, r.x:r.x2]
 
@@ -109,7 +130,7 @@ class _Pipeline:
         self.active: list[_Track] = []
         self.history: deque[_Seen] = deque(maxlen=_HISTORY)
         self.jobs: list[tuple[Future[list[Reading] | None], float, float, rg.Rect, rg.Rect]] = []
-        self.pool = ThreadPoolExecutor(max_workers=max(1, options.ocr_workers), thread_name_prefix="framescribe-ocr")
+        self.pool = _reader_pool(max(1, options.ocr_workers))
         self.rotation = 0
         self._last_full_frame: rg.Image | None = None
 
@@ -137,7 +158,8 @@ class _Pipeline:
     def _run(self) -> VideoResult:
         t0 = time.perf_counter()
         step = 1.0 / self.opt.sample_rate
-        frames = SampleReader(self.path, step, self.start, self.end, keep_between=self.opt.refine_boundaries)
+        frames = SampleReader(self.path, step, self.start, self.end, keep_between=self.opt.refine_boundaries,
+                              skip_nonref=not self.opt.every_frame)
         total = (self.end if self.end is not None else (self.info.duration or 0.0)) - self.start
         try:
             last: _Seen | None = None
@@ -167,7 +189,10 @@ class _Pipeline:
             self.stats.seconds["scan"] = time.perf_counter() - t0
             candidates = self._collect()
         finally:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            # The pool outlives this run: drop what has not started and let no reader outlive the call.
+            for job in self.jobs:
+                job[0].cancel()
+            wait([job[0] for job in self.jobs])
         self.stats.seconds["total"] = time.perf_counter() - t0
         segments = merge_candidates(candidates, self.opt.merge_gap, self.opt.merge_similarity)
         return VideoResult(
@@ -182,7 +207,11 @@ class _Pipeline:
         still: list[_Track] = []
         for tr in self.active:
             crop = _crop(seen.gray, tr.rect)
-            if rg.matches(tr.reference, tr.mask, crop, strip=tr.strip, detail=tr.edges):
+            if _unchanged(crop, _crop(tr.last.gray, tr.rect)):
+                # Nothing changed since the last sample that showed the text (a slide, a still): it still does.
+                tr.add(seen, self.opt.max_crops)
+                still.append(tr)
+            elif rg.matches(tr.reference, tr.mask, crop, strip=tr.strip, detail=tr.edges):
                 # Mask pixels that changed were scenery that happened to hold still at first: stop comparing them.
                 steady = tr.mask & (cv2.absdiff(tr.reference, crop) < rg.STATIC_THRESHOLD * 2)
                 if steady.sum() >= max(20, tr.mask.sum() // 4):
@@ -194,9 +223,13 @@ class _Pipeline:
         self.active = still
         if last is None:
             return
-        boxes = rg.find_text_boxes(seen.work, last.work, self.min_line_work, self.roi_work)
+        seen.sketch = rg.sketch(seen.work)
+        if last.sketch is None:
+            last.sketch = rg.sketch(last.work)
+        boxes = rg.find_text_boxes(seen.work, last.work, self.min_line_work, self.roi_work, (last.sketch, seen.sketch))
         H, W = seen.gray.shape
         boxes = [part for b in boxes for part in self._split_styles(b, seen.sample.image)]
+        grown: dict[int, rg.Rect] = {}  # young tracks' extent with the parts of them found in this sample so far
         for b in self._split_at_tracks(boxes):
             text_rect = b.rect.scaled(1.0 / self.factor)
             line_h = max(1, round(b.line_height / self.factor))
@@ -207,11 +240,14 @@ class _Pipeline:
                 # edges at times): one track for the whole text instead of one per fragment.
                 largest = max(tr.text_rect.w * tr.text_rect.h for tr in pieces)
                 for tr in pieces:
-                    text_rect = text_rect.union(tr.text_rect)
+                    text_rect = text_rect.union(grown.get(id(tr), tr.text_rect))
                     line_h = max(line_h, tr.line_height)
                     lines = max(lines, tr.lines)
                 if len(pieces) == 1 and text_rect.w * text_rect.h < 1.15 * largest:
-                    continue  # the same text as before
+                    # The same text as before, or a little more of it: several such pieces found at once
+                    # (both ends of a line) can add up to a larger text.
+                    grown[id(pieces[0])] = text_rect
+                    continue
                 self.active = [tr for tr in self.active if all(tr is not p for p in pieces)]
             rect = text_rect.padded(max(4, line_h // 3), W, H)
             if not pieces and self._covered(rect):
@@ -389,12 +425,12 @@ class _Pipeline:
         if len(crops) >= 3:
             colour_stable = rg.stable_mask(crops)
             stable = colour_stable if stable is None else stable & colour_stable
-        variants, scale = rg.binary_variants(gray_median, stable, line_height, self.min_letter, (low, high))
-        variants = [v for v in variants if rg.letter_count(v) >= 3]
+        counted, scale = rg.binary_variants_with_counts(gray_median, stable, line_height, self.min_letter, (low, high))
+        variants = [v for v, letters in counted if letters >= 3]
         if not variants:
             return None
         few = [crops[i] for i in np.linspace(0, len(crops) - 1, min(5, len(crops))).round().astype(int)]
-        median, _ = rg.temporal_median(few)
+        median = rg.median_image(few)
         region = Region(box=_box(rect), crop=crops[-1], median=median, stable=stable, variants=variants, scale=scale,
                         line_count=max(1, rg.count_lines(variants[0])), time=time_, frames=len(crops))
         return self.reader.read(region)
@@ -455,6 +491,11 @@ class _Pipeline:
         region = Region(box=_box(rect), crop=img, median=img, stable=None, variants=[], scale=1.0, line_count=0,
                         time=seen.sample.time, frames=1)
         self._submit(region, start, end, rect, rect)
+
+
+def _unchanged(a: rg.Image, b: rg.Image) -> bool:
+    """Whether two grey crops are the same picture, give or take the encoder's rounding."""
+    return bool(cv2.absdiff(a, b).max() <= UNCHANGED)
 
 
 def _different_boxes(a: tuple[Any, float] | None, b: tuple[Any, float] | None) -> bool:

@@ -36,6 +36,9 @@ class VideoOptions:
     merge_similarity: float = 0.8  # 0..1 ratio above which two readings count as the same text
     ocr_workers: int = 1  # threads calling the reader; each gets its own reader state if it keeps any
     work_height: int = 540  # frames taller than this are shrunk to this height to find text (never for OCR)
+    # Decode every frame, so boundaries are exact to the frame. By default the frames no other frame is
+    # predicted from (most B-frames) are skipped: decoding costs 40 % less, boundaries land within a frame or two.
+    every_frame: bool = False
 
     def __post_init__(self) -> None:
         if not 0.05 <= self.sample_rate <= 60:

@@ -31,6 +31,8 @@ class TesseractSettings(BackendSettings):
     min_text_height: int = Field(10, ge=1, description="video: text lines shorter than this (pixels) are ignored")
     regions: list[tuple[float, float, float, float]] = Field(
         default_factory=list, description="video: areas (x, y, w, h) to read; fractions if <= 1, else pixels")
+    every_frame: bool = Field(False, description="video: decode every frame for frame-exact boundaries; by default "
+                              "frames no other frame refers to are skipped (40 % less decoding, boundaries within 1-2 frames)")
 
     @field_validator("languages")
     @classmethod

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from itertools import groupby
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import cv2
+import numpy as np
 from PIL import Image
 
 from framescribe.types import Box
-from framescribe.video import Reading, Region, letter_count, white_variant
+from framescribe.video import Reading, Region, letter_blobs, white_variant
 
 from .engines import PytesseractEngine, TesserocrEngine, make_engine
 from .tessdata import default_tessdata_dir, require_languages
@@ -18,9 +19,12 @@ from .tessdata import default_tessdata_dir, require_languages
 MAX_VARIANTS = 3  # binary images of a region tried at most
 SURE = 0.75  # every word at least this confident ...
 COMPLETE = 0.85  # ... and this share of the letter shapes read: no other variant is tried
+VERY_SURE = 0.9  # or every word this confident, ...
+COVERED = 0.9  # ... this share of the variant's ink inside the words read, and no letter beside them
 JUNK = 0.1  # a word this unsure at either end of a surer line is scenery read as letters
 WHITE_SURE = 0.7  # mean word confidence a reading of the white-letter fallback needs
 PSM_SINGLE_LINE, PSM_BLOCK, PSM_SPARSE = 7, 6, 11
+Blob = tuple[int, int, int, int]  # x, y, width, height of a letter-like blob (framescribe.video.letter_blobs)
 
 
 class TesseractReader:
@@ -44,10 +48,11 @@ class TesseractReader:
         best: Reading | None = None
         best_score = 0.0
         variants = region.variants[:MAX_VARIANTS]
-        letters = max(letter_count(v) for v in variants)
+        blobs = [letter_blobs(v) for v in variants]
+        letters = max(len(b) for b in blobs)
         done = False
         for variant in variants:
-            reading, score, done = self._score(variant, psm, letters)
+            reading, score, done = self._score(variant, psm, letters, blobs if region.line_count == 1 else None)
             if reading is not None and (best is None or score > best_score):
                 best, best_score = reading, score
             if done:
@@ -63,19 +68,35 @@ class TesseractReader:
                     best = reading
         return [best] if best is not None else []
 
-    def _score(self, variant: Any, psm: int, letters: int) -> tuple[Reading | None, float, bool]:
-        """One variant read: the reading, its score, and whether it is sure and complete enough to stop."""
-        words = _trim(self.engine.read_line(variant, self.languages, psm))
+    def _score(self, variant: Any, psm: int, letters: int,
+               line_blobs: list[list[Blob]] | None = None) -> tuple[Reading | None, float, bool]:
+        """One variant read: the reading, its score, and whether it is sure and complete enough to stop.
+
+        ``line_blobs`` (the letter blobs of every variant of a one-line region) allow the second way to stop,
+        see :func:`_complete`.
+        """
+        words = _trim(self._words(variant, psm))
         if not words:
             return None, 0.0, False
-        conf = sum(c for _, c in words) / len(words)
+        conf = sum(w.conf for w in words) / len(words)
         # Confidence alone favours a variant that lost some words (what is left reads cleanly); weighing
         # each word's confidence by its letters favours the variant that read the whole text.
-        read = sum(sum(ch.isalnum() for ch in w) for w, _ in words)
-        score = sum(c * sum(ch.isalnum() for ch in w) for w, c in words)
+        read = sum(sum(ch.isalnum() for ch in w.text) for w in words)
+        score = sum(w.conf * sum(ch.isalnum() for ch in w.text) for w in words)
         # Sure of every word, and about as many letters as the busiest variant has letter shapes: done.
-        done = min(c for _, c in words) >= SURE and read >= COMPLETE * letters
-        return Reading(" ".join(w for w, _ in words), conf), score, done
+        done = min(w.conf for w in words) >= SURE and read >= COMPLETE * letters
+        if not done and line_blobs is not None and min(w.conf for w in words) >= VERY_SURE:
+            # The other polarity's scraps often outnumber the letters, so the count above misses many
+            # complete readings (each miss costs two or three more Tesseract calls): look where the ink is.
+            done = _complete(variant, words, line_blobs)
+        return Reading(" ".join(w.text for w in words), conf), score, done
+
+    def _words(self, variant: Any, psm: int) -> list[_Word]:
+        """The words Tesseract reads in a prepared black-on-white image, with their boxes, in reading order."""
+        if isinstance(self.engine, TesserocrEngine):
+            return _tesserocr_words(self.engine.api(self.languages), variant, psm)
+        return [_Word(w.text, w.confidence, (w.left, w.top, w.left + w.width, w.top + w.height))
+                for w in self.engine.words(Image.fromarray(variant), self.languages, psm, 300)]
 
     def _read_frame(self, region: Region) -> list[Reading]:
         """Whole frames (the pipeline's full_frame mode): Tesseract finds the text lines itself."""
@@ -91,19 +112,90 @@ class TesseractReader:
         return out
 
 
-def _trim(words: list[tuple[str, float]], floor: float = 0.6) -> list[tuple[str, float]]:
-    """Drop unsure short words at either end: scraps of scenery beside a caption read as stray short words."""
+class _Word(NamedTuple):
+    text: str
+    conf: float  # 0..1
+    box: tuple[int, int, int, int]  # x1, y1, x2, y2 in the image read
 
-    def scrap(word: tuple[str, float]) -> bool:
-        return word[1] < floor and sum(c.isalnum() for c in word[0]) <= 3
+
+def _tesserocr_words(api: Any, gray: Any, psm: int) -> list[_Word]:
+    import tesserocr
+
+    api.SetPageSegMode(psm)
+    h, w = gray.shape
+    api.SetImageBytes(gray.tobytes(), w, h, 1, w)
+    api.SetSourceResolution(300)
+    # The variants are black on white already. Tesseract would read every unsure line again inverted
+    # (white on black): a third more time, spent mostly on scraps of scenery, never finding more text.
+    inverts = api.GetBoolVariable("tessedit_do_invert")
+    api.SetVariable("tessedit_do_invert", "0")
+    out = []
+    try:
+        api.Recognize()
+        level = tesserocr.RIL.WORD
+        it = api.GetIterator()
+        for word in tesserocr.iterate_level(it, level) if it is not None else ():
+            try:
+                text = str(word.GetUTF8Text(level) or "").strip()
+            except RuntimeError:  # tesserocr raises for an empty word instead of returning ""
+                continue
+            box = word.BoundingBox(level)
+            if text and box is not None:
+                out.append(_Word(text, word.Confidence(level) / 100.0, tuple(box)))
+    finally:
+        api.Clear()
+        api.SetVariable("tessedit_do_invert", "1" if inverts else "0")
+    return out
+
+
+def _complete(variant: Any, words: list[_Word], blobs: list[list[Blob]]) -> bool:
+    """Whether the words read from a one-line ``variant`` are all of its text; ``blobs``: every variant's letters.
+
+    Nearly all of the variant's ink lies inside the words' boxes, and no
+    variant has a letter-sized blob on their line away from every word: a
+    word that one variant lost is still drawn in another.
+    """
+    ink = variant < 128
+    inside = np.zeros(ink.shape, bool)
+    for w in words:
+        x1, y1, x2, y2 = w.box
+        inside[max(0, y1 - 2):y2 + 2, max(0, x1 - 2):x2 + 2] = True
+    if int((ink & inside).sum()) < COVERED * int(ink.sum()):
+        return False
+    y1, y2 = min(w.box[1] for w in words), max(w.box[3] for w in words)
+    h = y2 - y1
+    for letters in blobs:
+        for x, y, bw, bh in letters:
+            on_line = min(y + bh, y2) - max(y, y1) >= 0.5 * bh and bh >= 0.4 * h
+            # Half a line height of slack: a blob in the space between two words read is no lost word.
+            if on_line and not any(w.box[0] - 0.5 * h <= x + bw / 2 <= w.box[2] + 0.5 * h for w in words):
+                return False
+    return True
+
+
+def _trim(words: list[_Word], floor: float = 0.6) -> list[_Word]:
+    """Drop scraps at either end of a line: scenery beside a caption reads as stray short or unsure words.
+
+    A scrap is an unsure word of at most three letters, a word with no letter
+    or digit ("|", "\\"), or a word read with next to no confidence whose
+    neighbour on the inside is unsure too; right beside a sure word it is
+    more likely a misread piece of the text, and dropping it would make the
+    reading look surer than it is.
+    """
+
+    def scrap(word: _Word, inner: _Word | None) -> bool:
+        alnum = sum(c.isalnum() for c in word.text)
+        if (word.conf < floor and alnum <= 3) or alnum == 0:
+            return True
+        return word.conf < JUNK and (inner is None or inner.conf < SURE)
 
     lo, hi = 0, len(words)
-    if len(words) > 2 and words[0][1] < JUNK <= words[1][1]:
+    if len(words) > 2 and words[0].conf < JUNK <= words[1].conf:
         lo = 1
-    if hi - lo > 2 and words[-1][1] < JUNK <= words[-2][1]:
+    if hi - lo > 2 and words[-1].conf < JUNK <= words[-2].conf:
         hi -= 1
-    while lo < hi and scrap(words[lo]):
+    while lo < hi and scrap(words[lo], words[lo + 1] if lo + 1 < hi else None):
         lo += 1
-    while hi > lo and scrap(words[hi - 1]):
+    while hi > lo and scrap(words[hi - 1], words[hi - 2] if hi - 2 >= lo else None):
         hi -= 1
     return words[lo:hi]

@@ -18,7 +18,8 @@ def video_options(s: TesseractSettings) -> VideoOptions:
     # Tesseract is the slowest step: one reader thread per core (the `workers` setting), beside the decoder.
     workers = s.workers or os.cpu_count() or 1
     return VideoOptions(sample_rate=s.sample_rate, min_confidence=s.video_min_confidence,
-                        min_text_height=s.min_text_height, regions=tuple(s.regions), ocr_workers=min(workers, 8))
+                        min_text_height=s.min_text_height, regions=tuple(s.regions), ocr_workers=min(workers, 8),
+                        every_frame=s.every_frame)
 
 
 def run_video_text(request: VideoRequest, context: RunContext) -> VideoResult:
