@@ -149,3 +149,20 @@ def test_help_imports_no_heavy_library() -> None:
 def test_version() -> None:
     proc = subprocess.run([sys.executable, "-m", "framescribe.cli", "--version"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith("framescribe, version ")
+
+
+def test_main_gives_the_callers_logging_back(capsys: pytest.CaptureFixture[str], media: Path) -> None:
+    import logging
+
+    root = logging.getLogger()
+    mine = logging.NullHandler()
+    root.addHandler(mine)
+    handlers, level = root.handlers[:], root.level
+    try:
+        code, _, err = run(capsys, "video-text", str(media), "--plugin", FAKE, "-b", "fake-echo", "-vv")
+        assert code == 0, err
+        assert "framescribe: " in err  # the run logged through its own handler
+        assert root.handlers == handlers and mine in root.handlers
+        assert root.level == level
+    finally:
+        root.removeHandler(mine)

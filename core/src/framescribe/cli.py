@@ -371,6 +371,18 @@ def plugin_new_cmd(name: str, directory: str | None, capabilities: tuple[str, ..
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; user mistakes get a message and an exit code, not a traceback."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        return _main(argv)
+    finally:
+        # Each run points the root logger at its own stderr; whoever calls main() in-process (tests, a program
+        # embedding the CLI) gets its own logging back.
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         cli.main(args=list(argv) if argv is not None else None, prog_name="framescribe", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import json
-import logging
 import sys
 import threading
 import time
@@ -349,13 +348,3 @@ def make_fs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Framescri
     for fs in made:
         fs.state.close()
     sys.modules.pop("framescribe_extra_fake_backends", None)
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """The CLI reconfigures the root logger; put it back for the next test."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)

@@ -17,8 +17,8 @@ FAKE_PLUGIN = str(Path(__file__).resolve().parents[3] / "tests" / "plugins" / "f
 
 
 @pytest.fixture
-def cli(imagehq: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        restore_logging: None) -> Callable[..., tuple[int, str, str]]:
+def cli(imagehq: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
     """Run ``framescribe`` in-process with a config pointing at the loopback server; key from the environment."""
     monkeypatch.setenv("FRAMESCRIBE_PLUGINS", "imagehq")
     monkeypatch.setenv("IMAGEHQ_API_KEY", API_KEY)

@@ -10,7 +10,6 @@ written after the PNG signature of the test image, e.g. ``{"text": "Hi"}``.
 from __future__ import annotations
 
 import json
-import logging
 import re
 import sys
 import threading
@@ -223,14 +222,6 @@ def make_fs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Framescri
         fs.state.close()
     sys.modules.pop("framescribe_extra_fake_backends", None)
 
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 

@@ -22,7 +22,7 @@ FAKE_PLUGIN = str(Path(__file__).resolve().parents[3] / "tests" / "plugins" / "f
 
 @pytest.fixture
 def cli(ocr_server: Any, s3_url: str, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str], restore_logging: None) -> Callable[..., tuple[int, str, str]]:
+        capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
     """``framescribe`` in-process; the keys come from the environment as a user would set them."""
     monkeypatch.setenv("FRAMESCRIBE_PLUGINS", "ocrservices")
     monkeypatch.setenv("OCR_SERVICES_API_KEY", API_KEY)
