@@ -44,6 +44,9 @@ class ClipSpec:
     fps: int = FPS
     pan: tuple[float, float] = (30.0, 12.0)  # background motion, pixels per second
     extra: list[str] = field(default_factory=list)  # ffmpeg output options
+    # A still patch (x, y, w, h) of thin diagonal stripes, like wood grain: its edges hold still while the picture
+    # pans and line up like letters, but they are scenery.
+    stripes: tuple[int, int, int, int] | None = None
 
 
 def background(w: int, h: int, seed: int = 1) -> np.ndarray:
@@ -88,6 +91,10 @@ def make_clip(path: Path, spec: ClipSpec) -> Path:
         t = i / spec.fps
         ox, oy = int(spec.pan[0] * t) % w, int(spec.pan[1] * t) % h
         frame = bg[oy:oy + h, ox:ox + w].astype(np.float32)
+        if spec.stripes:
+            x, y, sw, sh = spec.stripes
+            yy, xx = np.mgrid[y:y + sh, x:x + sw]
+            frame[y:y + sh, x:x + sw] = np.where((((xx - yy) % 9) < 3)[..., None], (40, 60, 90), (150, 170, 200))
         for c, layer in layers:
             if c.start <= t + 1e-9 < c.end:
                 alpha = layer[:, :, 3:4].astype(np.float32) / 255.0

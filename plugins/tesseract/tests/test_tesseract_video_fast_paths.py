@@ -10,6 +10,7 @@ import av
 import cv2
 import numpy as np
 import pytest
+from tesseract_clips import Caption, ClipSpec
 
 from framescribe.evaluate import char_error_rate
 from framescribe.types import Box
@@ -24,8 +25,10 @@ from framescribe.video import (
     letter_blobs,
     letter_count,
     median_image,
+    pipeline,
     sorted_frames,
 )
+from framescribe.video.regions import EDGE_THRESHOLD, edge_map, stripe_coherence
 
 FRAME = 1 / 30
 
@@ -207,3 +210,36 @@ def test_pieces_found_together_grow_a_young_text(standard_clip: Path, monkeypatc
     extract_video_text(standard_clip, BoxRecorder(), end=3.4)
     widest = max(boxes, key=lambda b: b.width)
     assert widest.x <= 170 and widest.x + widest.width >= 450, boxes
+
+
+def test_stripes_run_one_way_and_letters_do_not() -> None:
+    line = line_image("Sphinx of black quartz")
+    yy, xx = np.mgrid[0:40, 0:120]
+    stripes = np.where((xx - yy) % 9 < 3, 40, 170).astype(np.uint8)
+    for img, low, high in ((line, 0.0, 0.45), (stripes, 0.9, 1.0)):
+        coherence = stripe_coherence(img, edge_map(img) > EDGE_THRESHOLD)
+        assert low <= coherence <= high
+
+
+STRIPES = ClipSpec([Caption(1.0, 4.0, "Stripes are not words", (150, 300), stroke=(0, 0, 0))], duration=5.0,
+                   stripes=(200, 100, 90, 24))
+
+
+def test_still_stripes_are_not_read_but_the_caption_is(clip_factory: Any, reader: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    clip = clip_factory("stripes.mp4", STRIPES)
+    handed: list[Box] = []
+
+    class Recorder:
+        def read(self, region: Region) -> list[Reading]:
+            handed.append(region.box)
+            return reader.read(region)
+
+    result = extract_video_text(clip, Recorder())
+    assert [s.value for s in result.segments] == ["Stripes are not words"]
+    assert handed and all(b.y > 250 for b in handed), handed
+    # Without the test of the edges' direction the patch passes for text and costs a reading.
+    monkeypatch.setattr(pipeline, "MAX_STRIPES", 2.0)
+    handed.clear()
+    extract_video_text(clip, Recorder())
+    assert any(b.y < 150 for b in handed), handed

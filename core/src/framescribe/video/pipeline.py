@@ -33,6 +33,7 @@ Progress = Callable[..., None]
 _HISTORY = 4  # samples kept for finding where a newly seen text really started
 BOX_COLOUR_STEP = 40  # colour levels: lines on boxes this different in any channel are separate texts
 SHORT_TEXT_CONFIDENCE = 0.8  # readings of at most four letters or digits need this much confidence
+MAX_STRIPES = 0.6  # rg.stripe_coherence above which a still region is scenery, not text
 UNCHANGED = 2  # grey levels by which a crop may differ from the last sample's and still be the same picture
 
 
@@ -256,7 +257,7 @@ class _Pipeline:
             prev = _crop(last.gray, rect)
             edges = rg.edge_map(ref) > rg.EDGE_THRESHOLD
             mask = edges & (cv2.absdiff(cv2.blur(ref, (3, 3)), cv2.blur(prev, (3, 3))) < rg.STATIC_THRESHOLD)
-            if mask.sum() < 20:
+            if mask.sum() < 20 or rg.stripe_coherence(ref, mask) > MAX_STRIPES:
                 continue
             tr = _Track(rect, text_rect, line_h, lines, ref, mask, seen.sample.time, seen, seen, edges=edges)
             self._backfill(tr)
@@ -422,6 +423,9 @@ class _Pipeline:
         """The Region of a finished track handed to the reader; None when it holds nothing like text."""
         # Text is found on the luma planes; colour tells scenery from text better (hue changes, luma may not).
         gray_median, stable, low, high = rg.temporal_stats(grays)
+        edges = rg.edge_map(gray_median) > rg.EDGE_THRESHOLD
+        if edges.sum() >= 20 and rg.stripe_coherence(gray_median, edges) > MAX_STRIPES:
+            return None  # scenery that held still: its edges all run one way
         if len(crops) >= 3:
             colour_stable = rg.stable_mask(crops)
             stable = colour_stable if stable is None else stable & colour_stable
