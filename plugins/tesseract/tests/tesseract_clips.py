@@ -34,6 +34,7 @@ class Caption:
     stroke: tuple[int, int, int] | None = None
     box: tuple[int, int, int] | None = None
     shadow: tuple[int, int, int] | None = None
+    box_width: int | None = None  # a box (bar) this wide instead of one fitted around the text
 
 
 @dataclass
@@ -70,7 +71,8 @@ def sprite(c: Caption, w: int, h: int) -> np.ndarray:
     font = ImageFont.load_default(size=c.size)
     if c.box:
         left, top, right, bottom = d.textbbox(c.xy, c.text, font=font)
-        d.rectangle((left - 8, top - 6, right + 8, bottom + 6), fill=(*c.box, 255))
+        right = right + 8 if c.box_width is None else left - 8 + c.box_width
+        d.rectangle((left - 8, top - 6, right, bottom + 6), fill=(*c.box, 255))
     if c.shadow:
         d.text((c.xy[0] + 2, c.xy[1] + 2), c.text, font=font, fill=(*c.shadow, 255))
     kw: dict[str, Any] = {"stroke_width": 2, "stroke_fill": (*c.stroke, 255)} if c.stroke else {}

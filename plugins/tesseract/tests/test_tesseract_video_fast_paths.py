@@ -243,3 +243,10 @@ def test_still_stripes_are_not_read_but_the_caption_is(clip_factory: Any, reader
     handed.clear()
     extract_video_text(clip, Recorder())
     assert any(b.y < 150 for b in handed), handed
+
+
+def test_a_short_word_in_a_long_bar_is_not_taken_for_stripes(clip_factory: Any, reader: Any) -> None:
+    """The bar's long edges run one way; the test looks at the text's own region, where the letters dominate."""
+    spec = ClipSpec([Caption(0.5, 3.5, "LIVE", (48, 50), size=30, box=(30, 30, 160), box_width=580)], duration=4.0)
+    result = extract_video_text(clip_factory("bar.mp4", spec), reader)
+    assert [s.value for s in result.segments] == ["LIVE"]
