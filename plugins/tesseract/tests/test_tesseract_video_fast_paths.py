@@ -80,6 +80,26 @@ def test_skipping_non_reference_frames_decodes_about_half(standard_clip: Path) -
     assert all(abs(a - b) <= 2 * FRAME + 1e-6 for a, b in zip(skipping_times, every_times, strict=True))
 
 
+# x264's slower presets make B-frames that other frames refer to (B-pyramid): skipping them would corrupt the rest.
+PYRAMID = ClipSpec([Caption(0.5, 2.5, "Reference frames", (150, 300), stroke=(0, 0, 0))],
+                   duration=3.0, extra=["-preset", "slow", "-x264-params", "ref=8:bframes=5:b-pyramid=normal"])
+
+
+def test_the_frames_kept_are_decoded_exactly_as_in_a_full_decode(clip_factory: Any) -> None:
+    clip = clip_factory("pyramid.mp4", PYRAMID)
+
+    def frames(skip: str | None) -> dict[int, np.ndarray]:
+        with av.open(str(clip)) as container:
+            stream = container.streams.video[0]
+            if skip:
+                stream.codec_context.skip_frame = skip
+            return {f.pts: f.to_ndarray(format="gray") for f in container.decode(stream)}
+
+    full, kept = frames(None), frames("NONREF")
+    assert 0 < len(kept) < 0.75 * len(full)
+    assert all(np.array_equal(image, full[pts]) for pts, image in kept.items())
+
+
 def test_every_frame_is_a_backend_setting() -> None:
     from framescribe_tesseract.settings import TesseractSettings
     from framescribe_tesseract.video_text import video_options
