@@ -473,11 +473,6 @@ def _letter_like(stats: Image) -> Mask:
     return out
 
 
-def looks_like_text(variant: Image) -> bool:
-    """At least three letter-sized blobs of similar height: worth an OCR call."""
-    return letter_count(variant) >= 3
-
-
 def count_lines(variant: Image) -> int:
     """Text lines in a black-on-white image: bands of rows with ink, separated by blank rows."""
     ink = (variant < 128).sum(axis=1)
@@ -508,13 +503,9 @@ def _letter_height(text: Mask) -> float | None:
     return float(np.median(heights))
 
 
-def _keep_letters(text: Mask, letter: float) -> Mask:
-    """Drop blobs far taller than a letter (scenery) and specks far smaller than a dot."""
-    return _keep_letters_counted(text, letter)[0]
-
-
 def _keep_letters_counted(text: Mask, letter: float) -> tuple[Mask, int]:
-    """:func:`_keep_letters`, and the :func:`letter_count` of what it kept (from the same labelling)."""
+    """Drop blobs far taller than a letter (scenery) and specks far smaller than a dot; with the
+    :func:`letter_count` of what is kept (from the same labelling)."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(text.astype(np.uint8), connectivity=8)
     if n <= 1:
         return text, 0

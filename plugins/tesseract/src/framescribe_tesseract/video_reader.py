@@ -94,9 +94,10 @@ class TesseractReader:
     def _words(self, variant: Any, psm: int) -> list[_Word]:
         """The words Tesseract reads in a prepared black-on-white image, with their boxes, in reading order."""
         if isinstance(self.engine, TesserocrEngine):
-            return _tesserocr_words(self.engine.api(self.languages), variant, psm)
-        return [_Word(w.text, w.confidence, (w.left, w.top, w.left + w.width, w.top + w.height))
-                for w in self.engine.words(Image.fromarray(variant), self.languages, psm, 300)]
+            found = self.engine.read_prepared(variant, self.languages, psm)
+        else:
+            found = self.engine.words(Image.fromarray(variant), self.languages, psm, 300)
+        return [_Word(w.text, w.confidence, (w.left, w.top, w.left + w.width, w.top + w.height)) for w in found]
 
     def _read_frame(self, region: Region) -> list[Reading]:
         """Whole frames (the pipeline's full_frame mode): Tesseract finds the text lines itself."""
@@ -116,36 +117,6 @@ class _Word(NamedTuple):
     text: str
     conf: float  # 0..1
     box: tuple[int, int, int, int]  # x1, y1, x2, y2 in the image read
-
-
-def _tesserocr_words(api: Any, gray: Any, psm: int) -> list[_Word]:
-    import tesserocr
-
-    api.SetPageSegMode(psm)
-    h, w = gray.shape
-    api.SetImageBytes(gray.tobytes(), w, h, 1, w)
-    api.SetSourceResolution(300)
-    # The variants are black on white already. Tesseract would read every unsure line again inverted
-    # (white on black): a third more time, spent mostly on scraps of scenery, never finding more text.
-    inverts = api.GetBoolVariable("tessedit_do_invert")
-    api.SetVariable("tessedit_do_invert", "0")
-    out = []
-    try:
-        api.Recognize()
-        level = tesserocr.RIL.WORD
-        it = api.GetIterator()
-        for word in tesserocr.iterate_level(it, level) if it is not None else ():
-            try:
-                text = str(word.GetUTF8Text(level) or "").strip()
-            except RuntimeError:  # tesserocr raises for an empty word instead of returning ""
-                continue
-            box = word.BoundingBox(level)
-            if text and box is not None:
-                out.append(_Word(text, word.Confidence(level) / 100.0, tuple(box)))
-    finally:
-        api.Clear()
-        api.SetVariable("tessedit_do_invert", "1" if inverts else "0")
-    return out
 
 
 def _complete(variant: Any, words: list[_Word], blobs: list[list[Blob]]) -> bool:
