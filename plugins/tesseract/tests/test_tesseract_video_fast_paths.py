@@ -270,3 +270,28 @@ def test_a_short_word_in_a_long_bar_is_not_taken_for_stripes(clip_factory: Any, 
     spec = ClipSpec([Caption(0.5, 3.5, "LIVE", (48, 50), size=30, box=(30, 30, 160), box_width=580)], duration=4.0)
     result = extract_video_text(clip_factory("bar.mp4", spec), reader)
     assert [s.value for s in result.segments] == ["LIVE"]
+
+
+@pytest.mark.parametrize(("fill", "outline"), [(245, 10), (10, 245)])
+def test_after_an_outlined_text_comes_the_plain_image_of_its_own_colour(fill: int, outline: int) -> None:
+    # An outline's rings outnumber the letters they hold, so by letter count alone the outline would be read
+    # second: a wasted Tesseract call before the letters' own plain image, on most outlined captions.
+    rng = np.random.default_rng(1)
+    base = np.full((90, 560), 140, np.uint8)
+    cv2.putText(base, "Walled in", (40, 62), cv2.FONT_HERSHEY_SIMPLEX, 1.6, outline, 7, cv2.LINE_AA)
+    cv2.putText(base, "Walled in", (40, 62), cv2.FONT_HERSHEY_SIMPLEX, 1.6, fill, 3, cv2.LINE_AA)
+    letters = np.abs(base.astype(int) - fill) < 60
+    crops = [np.clip(base.astype(int) + rng.integers(-4, 5, base.shape), 0, 255).astype(np.uint8) for _ in range(6)]
+    stack = sorted_frames(crops)
+    counted, _ = binary_variants_with_counts(stack[3], None, 30, 0.0, (stack[0], stack[-1]))
+    assert len(counted) == 3  # the letters walled in by the outline, then a plain image of each colour
+
+    def on_letters(variant: np.ndarray) -> float:
+        ink = variant[12:-12, 12:-12] < 128  # the pipeline pads every variant by 12 white pixels
+        size = (ink.shape[1], ink.shape[0])
+        inside = cv2.resize(letters.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+        return float((ink & inside).sum() / max(1, ink.sum()))
+
+    shares = [on_letters(v) for v, _ in counted]
+    assert shares[0] > 0.8 and shares[1] > 0.8 and shares[2] < 0.2, shares
+    assert counted[2][1] > counted[1][1]  # what makes this case: the outline's rings counted as more letters
