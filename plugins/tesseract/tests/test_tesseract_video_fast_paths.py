@@ -29,6 +29,7 @@ from framescribe.video import (
     sorted_frames,
 )
 from framescribe.video.regions import EDGE_THRESHOLD, edge_map, stripe_coherence
+from framescribe_tesseract import video_reader
 
 FRAME = 1 / 30
 
@@ -295,3 +296,33 @@ def test_after_an_outlined_text_comes_the_plain_image_of_its_own_colour(fill: in
     shares = [on_letters(v) for v, _ in counted]
     assert shares[0] > 0.8 and shares[1] > 0.8 and shares[2] < 0.2, shares
     assert counted[2][1] > counted[1][1]  # what makes this case: the outline's rings counted as more letters
+
+
+def test_the_regions_handed_over_carry_each_variants_letter_count(standard_clip: Path, reader: Any) -> None:
+    handed: list[Region] = []
+
+    class Recorder:
+        def read(self, region: Region) -> list[Reading]:
+            handed.append(region)
+            return reader.read(region)
+
+    extract_video_text(standard_clip, Recorder(), end=4.0)
+    assert handed
+    for region in handed:
+        assert region.letters == [letter_count(v) for v in region.variants]
+
+
+def test_the_reader_counts_no_letters_the_region_brings(reader: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    counted: list[np.ndarray] = []
+    monkeypatch.setattr(video_reader, "letter_count", lambda v: counted.append(v) or letter_count(v))
+    monkeypatch.setattr(video_reader, "letter_blobs", lambda v: counted.append(v) or letter_blobs(v))
+    text = "Counted by the pipeline"
+    region = region_of([line_image(text)])
+    region.letters = [letter_count(region.variants[0])]
+    readings = reader.read(region)
+    assert readings and char_error_rate(text, readings[0].text) <= 0.05, readings
+    assert not counted
+    # A Region built without the counts (by another caller of the reader) is counted here.
+    region.letters = None
+    assert reader.read(region) == readings
+    assert counted

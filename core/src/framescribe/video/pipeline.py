@@ -430,13 +430,15 @@ class _Pipeline:
             colour_stable = rg.stable_mask(crops)
             stable = colour_stable if stable is None else stable & colour_stable
         counted, scale = rg.binary_variants_with_counts(gray_median, stable, line_height, self.min_letter, (low, high))
-        variants = [v for v, letters in counted if letters >= 3]
+        kept = [(v, letters) for v, letters in counted if letters >= 3]
+        variants = [v for v, _ in kept]
         if not variants:
             return None
         few = [crops[i] for i in np.linspace(0, len(crops) - 1, min(5, len(crops))).round().astype(int)]
         median = rg.median_image(few)
         region = Region(box=_box(rect), crop=crops[-1], median=median, stable=stable, variants=variants, scale=scale,
-                        line_count=max(1, rg.count_lines(variants[0])), time=time_, frames=len(crops))
+                        line_count=max(1, rg.count_lines(variants[0])), time=time_, frames=len(crops),
+                        letters=[n for _, n in kept])
         return self.reader.read(region)
 
     def _extra_crops(self, tr: _Track, end: float) -> list[rg.Image]:

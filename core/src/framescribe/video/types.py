@@ -63,7 +63,9 @@ class Region:
     mask of pixels that hardly changed over those frames (None when fewer
     than three frames were seen), and ``variants`` black-on-white binary
     images of the text, most likely polarity first, scaled by ``scale``
-    relative to ``crop`` so lines are about 40 px tall. ``box`` is where
+    relative to ``crop`` so lines are about 40 px tall, and ``letters`` the
+    :func:`~framescribe.video.letter_count` of each variant (None when
+    whoever built the Region did not count them). ``box`` is where
     ``crop`` lies in the displayed frame. With ``VideoOptions.detector ==
     "full_frame"`` the region is the whole frame and ``variants`` is empty.
     """
@@ -77,6 +79,7 @@ class Region:
     line_count: int
     time: float  # seconds of the frame ``crop`` comes from
     frames: int  # how many sampled frames went into ``median``
+    letters: list[int] | None = None  # letter_count of each variant, where the pipeline counted them already
 
 
 @dataclass(frozen=True)

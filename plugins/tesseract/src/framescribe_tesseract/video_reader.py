@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import groupby
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -11,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from framescribe.types import Box
-from framescribe.video import Reading, Region, letter_blobs, white_variant
+from framescribe.video import Reading, Region, letter_blobs, letter_count, white_variant
 
 from .engines import PytesseractEngine, TesserocrEngine, make_engine
 from .tessdata import default_tessdata_dir, require_languages
@@ -48,11 +49,20 @@ class TesseractReader:
         best: Reading | None = None
         best_score = 0.0
         variants = region.variants[:MAX_VARIANTS]
-        blobs = [letter_blobs(v) for v in variants]
-        letters = max(len(b) for b in blobs)
+        counts = region.letters if region.letters is not None and len(region.letters) == len(region.variants) else None
+        letters = max(counts[:MAX_VARIANTS] if counts else [letter_count(v) for v in variants])
+        blobs: list[list[Blob]] = []
+
+        def every_variants_blobs() -> list[list[Blob]]:
+            # Only a sure line that is short of letters needs them: most reads never get there.
+            if not blobs:
+                blobs.extend(letter_blobs(v) for v in variants)
+            return blobs
+
         done = False
         for variant in variants:
-            reading, score, done = self._score(variant, psm, letters, blobs if region.line_count == 1 else None)
+            reading, score, done = self._score(variant, psm, letters,
+                                               every_variants_blobs if region.line_count == 1 else None)
             if reading is not None and (best is None or score > best_score):
                 best, best_score = reading, score
             if done:
@@ -69,11 +79,11 @@ class TesseractReader:
         return [best] if best is not None else []
 
     def _score(self, variant: Any, psm: int, letters: int,
-               line_blobs: list[list[Blob]] | None = None) -> tuple[Reading | None, float, bool]:
+               line_blobs: Callable[[], list[list[Blob]]] | None = None) -> tuple[Reading | None, float, bool]:
         """One variant read: the reading, its score, and whether it is sure and complete enough to stop.
 
-        ``line_blobs`` (the letter blobs of every variant of a one-line region) allow the second way to stop,
-        see :func:`_complete`.
+        ``line_blobs`` (giving the letter blobs of every variant of a one-line region) allows the second way to
+        stop, see :func:`_complete`.
         """
         words = _trim(self._words(variant, psm))
         if not words:
@@ -88,7 +98,7 @@ class TesseractReader:
         if not done and line_blobs is not None and min(w.conf for w in words) >= VERY_SURE:
             # The other polarity's scraps often outnumber the letters, so the count above misses many
             # complete readings (each miss costs two or three more Tesseract calls): look where the ink is.
-            done = _complete(variant, words, line_blobs)
+            done = _complete(variant, words, line_blobs())
         return Reading(" ".join(w.text for w in words), conf), score, done
 
     def _words(self, variant: Any, psm: int) -> list[_Word]:
