@@ -223,8 +223,6 @@ def make_fs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Framescri
     sys.modules.pop("framescribe_extra_fake_backends", None)
 
 
-
-
 @pytest.fixture
 def free_port() -> int:
     """A port that was just free: nothing listens there."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from itertools import groupby
 from pathlib import Path
@@ -51,18 +52,11 @@ class TesseractReader:
         variants = region.variants[:MAX_VARIANTS]
         counts = region.letters if region.letters is not None and len(region.letters) == len(region.variants) else None
         letters = max(counts[:MAX_VARIANTS] if counts else [letter_count(v) for v in variants])
-        blobs: list[list[Blob]] = []
-
-        def every_variants_blobs() -> list[list[Blob]]:
-            # Only a sure line that is short of letters needs them: most reads never get there.
-            if not blobs:
-                blobs.extend(letter_blobs(v) for v in variants)
-            return blobs
-
+        # Only a sure line that is short of letters needs the blobs: most reads never get there.
+        blobs = functools.cache(lambda: [letter_blobs(v) for v in variants])
         done = False
         for variant in variants:
-            reading, score, done = self._score(variant, psm, letters,
-                                               every_variants_blobs if region.line_count == 1 else None)
+            reading, score, done = self._score(variant, psm, letters, blobs if region.line_count == 1 else None)
             if reading is not None and (best is None or score > best_score):
                 best, best_score = reading, score
             if done:
