@@ -32,7 +32,9 @@ from .errors import (
     FramescribeError,
     NoBackendAnswered,
     UnknownBackend,
+    user_error,
 )
+from .images import check_not_still_image
 from .plugins import PluginHost, Registered, default_host
 from .settings import BackendSettings
 from .state import StateStore
@@ -372,18 +374,23 @@ def check_input_file(path: str | os.PathLike[str] | None, what: str) -> Path:
     if path is None or str(path) == "":
         raise BadInput(f"no {what} given")
     p = Path(path)
-    if not p.exists():
-        raise BadInput(f"{what} {p} does not exist")
-    if p.is_dir():
-        raise BadInput(f"{what} {p} is a directory, not a file")
-    if not os.access(p, os.R_OK):
-        raise BadInput(f"{what} {p} is not readable (permission denied)")
-    if p.stat().st_size == 0:
-        raise BadInput(f"{what} {p} is empty (0 bytes)")
+    try:
+        if not p.exists():
+            raise BadInput(f"{what} {p} does not exist")
+        if p.is_dir():
+            raise BadInput(f"{what} {p} is a directory, not a file")
+        if not os.access(p, os.R_OK):
+            raise BadInput(f"{what} {p} is not readable (permission denied)")
+        if p.stat().st_size == 0:
+            raise BadInput(f"{what} {p} is empty (0 bytes)")
+    except OSError as exc:  # a name too long, a loop of symlinks: said as what it is, exit 2
+        raise user_error(exc, f"cannot read {what} {p}") from None
     return p
 
 
 def _video_path(media: str | os.PathLike[str] | None, video_id: str | None) -> Path | None:
     if media is None and video_id:
         return None
-    return check_input_file(media, "video")
+    path = check_input_file(media, "video")
+    check_not_still_image(path)  # ffmpeg would read it as a one-frame video
+    return path

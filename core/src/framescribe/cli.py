@@ -7,19 +7,21 @@ failed), 2 usage error or bad input (including bad configuration).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
 from . import __version__
-from .errors import EXIT_FAILURE, EXIT_USAGE, FramescribeError
+from .errors import EXIT_FAILURE, EXIT_USAGE, FramescribeError, is_user_os_error, user_error
+from .outputs import Output, check_output
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("framescribe")
@@ -38,10 +40,14 @@ class PluginGroup(click.Group):
     _loaded_for: tuple[str, ...] | None = None
     _plugin_commands: frozenset[str] = frozenset()
 
-    def _load_plugin_commands(self) -> None:
+    def _load_plugin_commands(self, ctx: click.Context) -> None:
         from .plugins import default_host
 
-        host = default_host()
+        try:  # plugins named before the command may add commands (`framescribe --plugin mine.py my-command`)
+            host = default_host(tuple(ctx.params.get("plugins") or ()))
+        except FramescribeError as exc:
+            log.warning("plugin commands not loaded: %s", exc)
+            return
         key = tuple(sorted(host.plugins))
         if key == self._loaded_for:
             return
@@ -56,35 +62,19 @@ class PluginGroup(click.Group):
         self._plugin_commands = frozenset(set(self.commands) - before)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load_plugin_commands()
+        self._load_plugin_commands(ctx)
         return super().list_commands(ctx)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
         if command is None:
-            self._load_plugin_commands()
+            self._load_plugin_commands(ctx)
             command = super().get_command(ctx, cmd_name)
         return command
 
 
-@click.group(cls=PluginGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="framescribe")
-def cli() -> None:
-    """Pull text out of media: speech (transcribe), on-screen text in video
-    (video-text) and text in images (ocr), with pluggable local and remote backends.
-
-    \b
-    Examples:
-      framescribe video-text clip.mp4 --format srt -o clip.srt
-      framescribe transcribe talk.mp4 --transcript talk.en.vtt
-      framescribe ocr scan.png --layout --format json
-      framescribe backends
-    """
-
-
-def common_options(f: F) -> F:
-    """Options every working command takes: config, plugins, verbosity, cache."""
-    decorators = [
+def _common_option_decorators() -> list[Callable[[F], F]]:
+    return [
         click.option("--config", "config_path", type=click.Path(dir_okay=False),
                      help="Config file (default: $FRAMESCRIBE_CONFIG, ./framescribe.toml, user config dir)."),
         click.option("--plugin", "plugins", multiple=True, metavar="MODULE_OR_FILE.py",
@@ -93,9 +83,77 @@ def common_options(f: F) -> F:
         click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress bar."),
         click.option("--no-cache", is_flag=True, help="Do not read or write the result cache."),
     ]
-    for decorator in reversed(decorators):
+
+
+def _with_common_options(f: F) -> F:
+    for decorator in reversed(_common_option_decorators()):
         f = decorator(f)
     return f
+
+
+# Where the group stores the common options given before the command (`framescribe -v backends`).
+_BEFORE_COMMAND = "framescribe.options_before_command"
+
+
+@click.group(cls=PluginGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="framescribe")
+@_with_common_options
+@click.pass_context
+def cli(ctx: click.Context, **opts: Any) -> None:
+    """Pull text out of media: speech (transcribe), on-screen text in video
+    (video-text) and text in images (ocr), with pluggable local and remote backends.
+
+    The options below work before the command as well as after it.
+
+    \b
+    Examples:
+      framescribe video-text clip.mp4 --format srt -o clip.srt
+      framescribe transcribe talk.mp4 --transcript talk.en.vtt
+      framescribe ocr scan.png --layout --format json
+      framescribe -v backends
+    """
+    ctx.meta[_BEFORE_COMMAND] = opts
+
+
+def merge_common_options(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """The common options given before the command combined with those after it.
+
+    Counts add up (``-v backends -v`` is ``-vv``), flags hold if given on either side, plugins from both
+    load (once each), and ``--config`` may be given on one side only (or twice the same).
+    """
+    merged = dict(after)
+    if not before:
+        return merged
+    first, second = before.get("config_path"), after.get("config_path")
+    if first and second and first != second:
+        raise click.UsageError(f"--config given twice, before and after the command ({first}, {second}); give one")
+    merged["config_path"] = second or first
+    merged["plugins"] = tuple(dict.fromkeys([*before.get("plugins", ()), *after.get("plugins", ())]))
+    merged["verbose"] = int(before.get("verbose") or 0) + int(after.get("verbose") or 0)
+    merged["quiet"] = bool(before.get("quiet") or after.get("quiet"))
+    merged["no_cache"] = bool(before.get("no_cache") or after.get("no_cache"))
+    return merged
+
+
+def common_options(f: F) -> F:
+    """Options every working command takes: config, plugins, verbosity, cache.
+
+    They may also be given before the command (``framescribe -v backends``); the command's function sees
+    both combined (:func:`merge_common_options`), so plugin commands decorated with this get it too.
+    """
+
+    @functools.wraps(f)
+    def with_options_before_command(*args: Any, **opts: Any) -> Any:
+        ctx = click.get_current_context()
+        return f(*args, **merge_common_options(ctx.meta.get(_BEFORE_COMMAND) or {}, opts))
+
+    return _with_common_options(cast(F, with_options_before_command))
+
+
+def output_option() -> Callable[[F], F]:
+    """``-o/--output FILE``, for every command that writes a result; check it with outputs.check_output."""
+    return click.option("--output", "-o", metavar="FILE",
+                        help="Write here instead of stdout (- is stdout); checked before any work starts.")
 
 
 def video_options(f: F) -> F:
@@ -106,7 +164,7 @@ def video_options(f: F) -> F:
         click.option("--language", "-l", metavar="LANG", help="Language of the text or speech, e.g. en."),
         click.option("--format", "-f", "fmt", type=click.Choice(["json", "srt", "vtt", "txt"]), default="json",
                      show_default=True, help="Output format."),
-        click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout."),
+        output_option(),
         click.option("--video-id", metavar="ID", help="A video a remote backend has already indexed (no upload)."),
     ]
     for decorator in reversed(decorators):
@@ -125,14 +183,16 @@ def _framescribe(config_path: str | None, plugins: Sequence[str], no_cache: bool
     return Framescribe(config_path, plugins=plugins, use_cache=not no_cache)
 
 
-def _emit(text: str, output: str | None) -> None:
-    if output:
-        from .formats import write_atomic
+def _inputs_of(opts: Mapping[str, Any], *files: str | None) -> list[str]:
+    """The files a run reads, which its -o must never name: the media, the config and --plugin files."""
+    plugin_files = [p for p in opts.get("plugins", ()) if p.endswith(".py") or os.sep in p]
+    return [f for f in (*files, opts.get("config_path"), *plugin_files) if f]
 
-        write_atomic(output, text)
+
+def _emit(text: str, output: Output) -> None:
+    output.write(text)
+    if output.kind != "stdout":
         log.info("wrote %s", output)
-    else:
-        click.echo(text, nl=False)
 
 
 def _run_video(capability: str, media: str | None, opts: dict[str, Any], **extra: Any) -> None:
@@ -140,6 +200,7 @@ def _run_video(capability: str, media: str | None, opts: dict[str, Any], **extra
     from .progress import ProgressBar
 
     _setup(opts["verbose"], opts["quiet"])
+    output = check_output(opts["output"], _inputs_of(opts, media, extra.get("transcript")))
     fs = _framescribe(opts["config_path"], opts["plugins"], opts["no_cache"])
     bar = ProgressBar(capability.replace("_", "-"), enabled=False if opts["quiet"] else None)
     try:
@@ -151,7 +212,7 @@ def _run_video(capability: str, media: str | None, opts: dict[str, Any], **extra
     for s in result.skipped:
         log.info("skipped %s: %s", s.backend, s.reason)
     log.info("answered by %s: %d segments", result.backend, len(result.segments))
-    _emit(format_video(result, opts["fmt"]), opts["output"])
+    _emit(format_video(result, opts["fmt"]), output)
 
 
 @cli.command("video-text", epilog=EPILOG)
@@ -193,7 +254,7 @@ def transcribe_cmd(video: str | None, transcript: str | None, **opts: Any) -> No
 @click.option("--language", "-l", metavar="LANG", help="Language(s) of the text, e.g. eng or eng+deu.")
 @click.option("--layout", is_flag=True, help="Include blocks, lines and words with boxes (json, tsv).")
 @click.option("--format", "-f", "fmt", type=click.Choice(["txt", "json", "tsv"]), default="txt", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+@output_option()
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None, help="Images read at once [default: cores].")
 @common_options
 def ocr_cmd(images: tuple[str, ...], backend: str | None, language: str | None, layout: bool, fmt: str,
@@ -210,8 +271,9 @@ def ocr_cmd(images: tuple[str, ...], backend: str | None, language: str | None, 
     from .progress import ProgressBar
 
     _setup(opts["verbose"], opts["quiet"])
-    for image in images:  # every input is checked before any work starts
+    for image in images:  # every input, and where the result goes, is checked before any work starts
         check_input_file(image, "image")
+    destination = check_output(output, _inputs_of(opts, *images))
     fs = _framescribe(opts["config_path"], opts["plugins"], opts["no_cache"])
     layout = layout or fmt == "tsv"
     bar = ProgressBar("ocr", enabled=False if opts["quiet"] else None)
@@ -238,7 +300,7 @@ def ocr_cmd(images: tuple[str, ...], backend: str | None, language: str | None, 
         text = "".join(f"==> {img} <==\n{format_ocr(rs, 'txt')}\n" for img, rs in zip(images, per_image, strict=True))
     else:
         text = format_ocr([r for rs in per_image for r in rs], fmt)
-    _emit(text, output)
+    _emit(text, destination)
 
 
 @cli.command("backends")
@@ -401,15 +463,39 @@ def _main(argv: Sequence[str] | None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         return EXIT_FAILURE
+    except OSError as exc:  # a path or a disk the user can fix (see errors.user_error), or an unexpected one
+        if not is_user_os_error(exc):
+            return _unexpected(exc)
+        error = user_error(exc)
+        click.echo(f"Error: {error}", err=True)
+        return error.exit_code
+    except RecursionError:
+        log.debug("recursion", exc_info=True)
+        click.echo("Error: an input is nested too deeply to read (a file of thousands of nested brackets?)", err=True)
+        return EXIT_USAGE
     except Exception as exc:
-        log.debug("unexpected error", exc_info=True)
-        click.echo(f"Error: unexpected {type(exc).__name__}: {exc}\n  hint: run with -vv for the traceback", err=True)
-        return EXIT_FAILURE
+        return _unexpected(exc)
     return 0
 
 
+def _unexpected(exc: Exception) -> int:
+    log.debug("unexpected error", exc_info=True)
+    click.echo(f"Error: unexpected {type(exc).__name__}: {exc}\n  hint: run with -vv for the traceback", err=True)
+    return EXIT_FAILURE
+
+
 def run() -> None:
-    sys.exit(main())
+    code = main()
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        # stdout is full or gone (`> /dev/full`): say so once, and keep the interpreter's own exit-time flush
+        # from printing a raw "Exception ignored" after it.
+        if code == 0 and not isinstance(exc, BrokenPipeError):
+            click.echo(f"Error: {user_error(exc, 'cannot write standard output')}", err=True)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = code or EXIT_FAILURE
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Writing results as json, srt, vtt, txt and tsv; reading timed text back; atomic files.
+"""Writing results as json, srt, vtt, txt and tsv; reading timed text back.
 
 SRT and VTT go through the ``srt`` and ``webvtt-py`` libraries, so what we
 write is what other tools read.
@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import IO
+from typing import NoReturn
 
 from .errors import BadInput
+
+# The atomic writer lives with the rest of the output rules; these names stay importable from here.
+from .outputs import atomic_output as atomic_output
+from .outputs import write_atomic as write_atomic
 from .types import OcrResult, Segment, VideoResult
 
 VIDEO_FORMATS = ("json", "srt", "vtt", "txt")
@@ -80,10 +83,13 @@ def read_timed_text(path: str | os.PathLike[str]) -> VideoResult:
         raise BadInput(f"cannot read {p}: {exc}") from exc
     if suffix == "json":
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_constant=_no_constant)
             if isinstance(data, list):
                 data = {"data": data}
-            return VideoResult.from_dict(data)
+            return _finite_times(VideoResult.from_dict(data), p)
+        except RecursionError:
+            raise BadInput(f"{p}: JSON nested too deeply to be a result",
+                           hint="a result is {\"data\": [{\"start\": ..., \"end\": ..., \"value\": ...}]}") from None
         except (ValueError, KeyError, TypeError) as exc:
             raise BadInput(f"{p}: not a framescribe or seeds-shaped JSON result ({exc})") from exc
     if suffix == "srt":
@@ -108,30 +114,17 @@ def read_timed_text(path: str | os.PathLike[str]) -> VideoResult:
     raise BadInput(f"{p}: unknown timed-text format {suffix!r}; use .json, .srt or .vtt")
 
 
-@contextmanager
-def atomic_output(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[str]]:
-    """Write to a temporary file beside ``path``; rename over it only if the block succeeds."""
-    target = Path(path)
-    if target.is_dir():
-        raise BadInput(f"output {target} is a directory")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise BadInput(f"output directory {parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=parent)
-    try:
-        with os.fdopen(fd, mode, encoding="utf-8", newline="") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _no_constant(name: str) -> NoReturn:
+    # json accepts NaN and Infinity, which are not JSON; a time that is not a number would score as nothing.
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    with atomic_output(path) as f:
-        f.write(text)
+def _finite_times(result: VideoResult, path: Path) -> VideoResult:
+    for i, s in enumerate(result.segments, 1):
+        if not (math.isfinite(s.start) and math.isfinite(s.end)):
+            raise BadInput(f"{path}: segment {i} has a time that is not a finite number (start={s.start}, end={s.end})",
+                           hint="times are seconds, e.g. 1.5")
+    return result
 
 
 def _vtt_time(seconds: float) -> str:

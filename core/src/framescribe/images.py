@@ -54,3 +54,51 @@ def image_format(path: Path, backend: str) -> str:
     if found is None:
         raise BadInput(f"{path}: not an image {backend} can read", hint=f"{backend} takes {', '.join(FORMATS)} files")
     return found
+
+
+# ISO-BMFF brands of image sequences (animated AVIF, HEIF sequences): these are moving pictures.
+_SEQUENCE_BRANDS = (b"avis", b"msf1", b"hevs", b"hevm")
+
+
+def still_image(path: Path) -> str | None:
+    """The format when ``path`` holds a single still picture (not a video, not an animation), else None.
+
+    ffmpeg opens a PNG or JPEG as a one-frame "video", so video commands ask this first and point the
+    user to ``ocr`` instead of reading one frame as a film.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16)
+    found = sniff(head[:16])
+    if found is None:
+        return None
+    if found == "png" and _png_is_animated(head):
+        return None
+    if found == "gif" and (b"NETSCAPE2.0" in head or b"ANIMEXTS1.0" in head):  # the looping extension of animations
+        return None
+    if found == "webp" and head[12:16] == b"VP8X" and len(head) > 20 and head[20] & 0x02:  # VP8X animation flag
+        return None
+    if found in ("heic", "avif") and head[8:12] in _SEQUENCE_BRANDS:
+        return None
+    return found
+
+
+def check_not_still_image(path: Path) -> None:
+    """BadInput when a file given as a video is a still picture, with the command that reads one."""
+    kind = still_image(path)
+    if kind is not None:
+        raise BadInput(f"{path} is a still image ({kind.upper()}), not a video",
+                       hint=f"for the text in an image use `framescribe ocr {path}`")
+
+
+def _png_is_animated(head: bytes) -> bool:
+    # APNG puts an acTL chunk before the first IDAT; walk the chunk headers up to there.
+    pos = 8
+    while pos + 8 <= len(head):
+        length = int.from_bytes(head[pos:pos + 4], "big")
+        kind = head[pos + 4:pos + 8]
+        if kind == b"acTL":
+            return True
+        if kind == b"IDAT":
+            return False
+        pos += 12 + length
+    return False

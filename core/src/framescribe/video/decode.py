@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import BadInput
+from ..images import check_not_still_image
 
 Image = npt.NDArray[Any]  # uint8 pictures; OpenCV's stubs type results loosely
 _HINT = "check that the file is a complete video (try playing it, or re-encode it with ffmpeg)"
@@ -103,6 +104,7 @@ def _open(path: Path) -> Any:
         raise BadInput(f"video {path} is not readable (permission denied)") from None
     if size == 0:
         raise BadInput(f"video {path} is empty (0 bytes)")
+    check_not_still_image(path)  # ffmpeg would read it as a one-frame video
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError, OSError) as exc:
