@@ -10,6 +10,7 @@ The CLI is a thin layer over this class, so both behave the same.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -376,6 +377,8 @@ def check_input_file(path: str | os.PathLike[str] | None, what: str) -> Path:
     p = Path(path)
     try:
         if not p.exists():
+            if p.is_symlink():  # say why the link leads nowhere (missing target, a loop)
+                os.stat(p)
             raise BadInput(f"{what} {p} does not exist")
         if p.is_dir():
             raise BadInput(f"{what} {p} is a directory, not a file")
@@ -384,7 +387,8 @@ def check_input_file(path: str | os.PathLike[str] | None, what: str) -> Path:
         if p.stat().st_size == 0:
             raise BadInput(f"{what} {p} is empty (0 bytes)")
     except OSError as exc:  # a name too long, a loop of symlinks: said as what it is, exit 2
-        raise user_error(exc, f"cannot read {what} {p}") from None
+        link = f" (a symbolic link to {os.readlink(p)})" if exc.errno in (errno.ELOOP, errno.ENOENT) else ""
+        raise user_error(exc, f"cannot read {what} {p}{link}") from None
     return p
 
 

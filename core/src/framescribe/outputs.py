@@ -94,7 +94,7 @@ def _check(shown: str, inputs: list[str | os.PathLike[str]]) -> Output:
     given = Path(shown)
     try:
         st = given.stat()  # follows symlinks: what would be written
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         st = None
     if st is not None:
         _refuse_inputs(shown, st, inputs)
@@ -102,7 +102,8 @@ def _check(shown: str, inputs: list[str | os.PathLike[str]]) -> Output:
             raise BadInput(f"output {shown} is a directory", hint="give a file name, e.g. -o result.json")
         if not stat.S_ISREG(st.st_mode):
             return Output(shown, "stream", given)
-        if not os.access(given, os.W_OK):
+        # No write bit at all is the owner's "keep this" (root could still replace it; we don't).
+        if not os.access(given, os.W_OK) or not st.st_mode & 0o222:
             raise BadInput(f"output {shown} is read-only", hint="framescribe does not write over a file you protected; "
                                                               "choose another -o path or make it writable")
     target = given.resolve() if given.is_symlink() else given  # a dangling link: write where it points

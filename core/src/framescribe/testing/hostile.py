@@ -127,3 +127,36 @@ def assert_no_secret(secret: str, *where: Outcome | str | os.PathLike[str] | Ite
     for name, data in texts:
         for form in forms:
             assert form.encode() not in data, f"secret found in {name} (as {form!r})"
+
+
+class Workspace:
+    """A test's own directory of inputs, snapshotted, and the checks every hostile case ends with.
+
+    ::
+
+        ws = Workspace(tmp_path, secret="sk-123", also_scan=[cache_dir])
+        outcome = run_cli(["ocr", "scan.png", "-o", "scan.png"], cwd=tmp_path)
+        ws.check(outcome, code=2, says="are the same file")
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, secret: str | None = None,
+                 also_scan: Sequence[str | os.PathLike[str]] = ()) -> None:
+        self.root = Path(root)
+        self.secret = secret
+        self.also_scan = [Path(p) for p in also_scan]
+        self.before = Snapshot(self.root)
+
+    def retake(self) -> None:
+        """Snapshot again, after the test added inputs of its own."""
+        self.before = Snapshot(self.root)
+
+    def check(self, outcome: Outcome, *, code: int, says: str | Sequence[str] = (), new_files: bool = False) -> None:
+        """The exit code and message; inputs unchanged; no partial file; the secret nowhere; no traceback."""
+        assert outcome.code == code, f"exit {outcome.code}, wanted {code}: {outcome.stderr}"
+        for text in [says] if isinstance(says, str) else says:
+            assert text in outcome.text, f"{text!r} not in {outcome.text!r}"
+        assert "Traceback" not in outcome.stderr
+        self.before.assert_unchanged(allow_new=new_files)
+        assert_no_partial_files(self.root)
+        if self.secret is not None:
+            assert_no_secret(self.secret, outcome, self.root, *[p for p in self.also_scan if p.exists()])
