@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -166,3 +169,125 @@ def test_main_gives_the_callers_logging_back(capsys: pytest.CaptureFixture[str],
         assert root.level == level
     finally:
         root.removeHandler(mine)
+
+
+# -- the common options before the command (`framescribe -v backends`) --------------------------------
+
+
+CRASHING_PLUGIN = '''
+import framescribe
+from framescribe import BackendSpec
+
+@framescribe.hookimpl
+def register_backends(register):
+    register(BackendSpec.create("boom", ["video_text"], description="crashes"))
+
+@framescribe.hookimpl
+def video_text(backend, request, context):
+    raise RuntimeError("boom went the backend")
+'''
+
+
+def test_plugin_and_config_before_the_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    config = tmp_path / "mine.toml"
+    config.write_text('[capabilities]\nvideo_text = ["fake-echo"]\n')
+    code, out, err = run(capsys, "--plugin", FAKE, "--config", str(config), "backends")
+    assert code == 0, err
+    assert "fake-echo" in out and f"chains ({config})" in out and "video_text: fake-echo" in out
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "traceback"),
+    [(["-vv"], [], True), (["-v"], ["-v"], True), ([], ["-vv"], True), (["-v"], [], False)],
+    ids=["-vv before", "-v before and after", "-vv after", "-v before"],
+)
+def test_verbosity_before_and_after_the_command_adds_up(capsys: pytest.CaptureFixture[str], tmp_path: Path, media: Path,
+                                                        before: list[str], after: list[str], traceback: bool) -> None:
+    plugin = tmp_path / "crashing.py"
+    plugin.write_text(CRASHING_PLUGIN)
+    code, _, err = run(capsys, *before, "--plugin", str(plugin), "video-text", str(media), "-b", "boom", *after)
+    assert code == 1 and "backend boom failed: RuntimeError: boom went the backend" in err
+    assert ("Traceback" in err) is traceback  # -vv (however it is given) is debug level, with tracebacks
+
+
+def test_quiet_before_the_command(capsys: pytest.CaptureFixture[str], media: Path) -> None:
+    code, out, err = run(capsys, "-q", "--plugin", FAKE, "video-text", str(media), "-b", "fake-echo", "-v")
+    assert code == 0 and json.loads(out)["backend"] == "fake-echo"
+    assert err == ""  # -q wins over -v: only errors
+
+
+def test_no_cache_before_the_command(capsys: pytest.CaptureFixture[str], media: Path, calls: Any) -> None:
+    # Each run loads the fake plugin afresh, so calls() counts that run alone: 1 ran the backend, 0 was the cache.
+    def ran(*before: str) -> int:
+        code, _, err = run(capsys, *before, "--plugin", FAKE, "video-text", str(media), "-b", "fake-echo")
+        assert code == 0, err
+        return int(calls("fake-echo"))
+
+    assert ran() == 1  # fills the cache
+    assert ran() == 0  # the cache answers
+    assert ran("--no-cache") == 1  # given before the command, --no-cache still skips it
+
+
+def test_plugins_before_and_after_the_command_both_load(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    plugin = tmp_path / "crashing.py"
+    plugin.write_text(CRASHING_PLUGIN)
+    code, out, err = run(capsys, "--plugin", FAKE, "backends", "--plugin", str(plugin))
+    assert code == 0, err
+    assert "fake-echo" in out and "boom" in out
+
+
+def test_two_different_configs_are_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    for name in ("a.toml", "b.toml"):
+        (tmp_path / name).write_text("")
+    code, _, err = run(capsys, "--config", str(tmp_path / "a.toml"), "backends", "--config", str(tmp_path / "b.toml"))
+    assert code == 2 and "--config given twice" in err
+
+
+def test_plugin_command_from_a_plugin_given_before_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    plugin = tmp_path / "greeter.py"
+    plugin.write_text(
+        "import click\nimport framescribe\nfrom framescribe.cli import common_options\n\n"
+        "@framescribe.hookimpl\ndef register_commands(cli):\n"
+        "    @cli.command('greet')\n    @common_options\n"
+        "    def greet(**opts):\n        click.echo(f\"hello verbose={opts['verbose']} quiet={opts['quiet']}\")\n"
+    )
+    code, out, err = run(capsys, "--plugin", str(plugin), "-v", "greet", "-q")
+    assert code == 0, err
+    assert out == "hello verbose=1 quiet=True\n"
+
+
+# -- shell completion (docs/cli.md) ------------------------------------------------------------------
+
+
+def _completion_block() -> str:
+    text = (Path(__file__).parents[1] / "docs" / "cli.md").read_text()
+    blocks = re.findall(r"```sh\n(eval \"\$\(_FRAMESCRIBE_COMPLETE=bash_source framescribe\)\"\n)```", text)
+    assert len(blocks) == 1, "docs/cli.md shows the bash completion line once"
+    return blocks[0]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_documented_bash_completion_completes_commands_and_options(tmp_path: Path) -> None:
+    # The docs' line, run in bash as a user's ~/.bashrc would; then what a TAB after `framescribe vid` offers.
+    script = _completion_block() + (
+        "complete -p framescribe\n"
+        # What bash does on TAB: fill COMP_WORDS/COMP_CWORD, call the registered function, read COMPREPLY.
+        'tab() { COMPREPLY=(); COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _framescribe_completion framescribe; '
+        'echo "words: ${COMPREPLY[*]}"; }\n'
+        "tab framescribe vid\n"
+        "tab framescribe ocr --la\n"
+    )
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", FRAMESCRIBE_PLUGINS="")
+    proc = subprocess.run(["bash", "--norc", "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("complete ") and lines[0].endswith(" framescribe")
+    assert lines[1] == "words: video-text"
+    assert sorted(lines[2].split()[1:]) == ["--language", "--layout"]
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish"])
+def test_completion_scripts_for_zsh_and_fish_are_generated(shell: str) -> None:
+    env = dict(os.environ, _FRAMESCRIBE_COMPLETE=f"{shell}_source")
+    proc = subprocess.run([sys.executable, "-m", "framescribe"], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0 and "_FRAMESCRIBE_COMPLETE" in proc.stdout and "framescribe" in proc.stdout

@@ -93,6 +93,7 @@ SKIP_REASONS: dict[str, str] = {
     "sample output": "the block has no language and none of its lines is a command",
     "synopsis": "every line of the block holds a placeholder (COMMAND, [ARGS]...) rather than real arguments",
     "config of an example backend": "a TOML config naming backends no installed plugin registers",
+    "shell setup": "the block sets up a user's interactive shell (completion); a test in tests/ runs it in that shell",
 }
 
 
@@ -156,6 +157,8 @@ def skip_is_justified(block: Block) -> str | None:
         ok = re.search(r"\bpip install\b|-m venv\b|\bgit clone\b|\bapt(-get)? install\b", code) is not None
     elif kind == "sample output":
         ok = block.lang in ("", "text") and not any(_looks_like_command(ln) for ln in code.splitlines())
+    elif kind == "shell setup":
+        ok = block.lang == "sh" and re.search(r"_FRAMESCRIBE_COMPLETE=\w+_source framescribe", code) is not None
     elif kind == "synopsis":
         ok = all(re.search(r"\b[A-Z]{3,}\b|\[[^\]]*\]\.\.\.|\.\.\.", ln) for ln in code.splitlines() if ln.strip())
     else:
