@@ -305,3 +305,25 @@ def test_disk_filling_up_during_the_write_leaves_the_old_file_and_no_partial(
     assert outcome.code == 1 and "no space left on device" in outcome.stderr, outcome.stderr
     assert (tiny_disk / "out.txt").read_text() == "the previous result\n"
     assert_no_partial_files(tiny_disk)
+
+
+def test_dev_stderr_onto_a_log_file_appends_to_it(work: Workspace, fake_plugin: str) -> None:
+    # `2>>run.log -o /dev/stderr`: /dev/stderr leads to the user's regular log file, which must keep its lines.
+    log = work.root / "run.log"
+    log.write_text("yesterday's line\n")
+    with open(log, "a") as stderr:
+        proc = subprocess.run([sys.executable, "-m", "framescribe", "--plugin", fake_plugin, "-q", "ocr", "scan.png",
+                               *FAKE_ECHO, "-o", "/dev/stderr"], stdout=subprocess.PIPE, stderr=stderr, text=True,
+                              timeout=60, check=False)
+    assert proc.returncode == 0
+    lines = log.read_text().splitlines()
+    assert lines[0] == "yesterday's line" and lines[1].startswith("echo scan.png")
+    assert_no_partial_files(work.root)
+    work.before.assert_unchanged(allow_new=True)  # run.log, made by this test, grew as it should
+
+
+def test_a_new_file_under_dev_is_refused(work: Workspace, cli: Run, backend_calls: Callable[[], int]) -> None:
+    before = set(os.listdir("/dev"))
+    outcome = cli("ocr", "scan.png", *FAKE_ECHO, "-o", "/dev/framescribe-result.txt")
+    work.check(outcome, code=2, says="output /dev/framescribe-result.txt does not exist")
+    assert set(os.listdir("/dev")) == before and backend_calls() == 0

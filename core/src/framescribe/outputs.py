@@ -11,9 +11,10 @@ the end::
 The rules (docs/cli.md, "Where results go"):
 
 * nothing, ``-``, ``/dev/stdout``: standard output.
-* an existing file that is not a regular file (a FIFO, a terminal, ``/dev/null``, ``/dev/stderr``,
-  ``/dev/fd/N``): written straight to it. A temporary file beside it could not be renamed over it, and
-  must never be created in ``/dev``.
+* an existing file that is not a regular file (a FIFO, a terminal, ``/dev/null``), and anything under
+  ``/dev`` or ``/proc`` (``/dev/stderr``, ``/dev/fd/N``, which may lead to a file the shell opened):
+  written straight to it. A temporary file beside it could not be renamed over it, and must never be
+  created in ``/dev``; nothing new is created there at all.
 * anything else is a regular file, written atomically: a temporary file in the same directory, renamed
   over the target only once complete, so a failed or interrupted run leaves the old file (or nothing).
   A symlink is followed: the link stays and the file it points at gets the result.
@@ -96,11 +97,15 @@ def _check(shown: str, inputs: list[str | os.PathLike[str]]) -> Output:
         st = given.stat()  # follows symlinks: what would be written
     except (FileNotFoundError, NotADirectoryError):
         st = None
+    special = given.absolute().parts[1:2] in (("dev",), ("proc",))
+    if st is None and special:
+        raise BadInput(f"output {shown} does not exist", hint="framescribe writes into /dev and /proc only to what is there")
     if st is not None:
         _refuse_inputs(shown, st, inputs)
         if stat.S_ISDIR(st.st_mode):
             raise BadInput(f"output {shown} is a directory", hint="give a file name, e.g. -o result.json")
-        if not stat.S_ISREG(st.st_mode):
+        # /dev/stderr or /dev/fd/3 may lead to a regular file the shell opened (2>>log): append to it, never replace.
+        if not stat.S_ISREG(st.st_mode) or special:
             return Output(shown, "stream", given)
         # No write bit at all is the owner's "keep this" (root could still replace it; we don't).
         if not os.access(given, os.W_OK) or not st.st_mode & 0o222:
