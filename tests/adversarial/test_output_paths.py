@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -327,3 +328,66 @@ def test_a_new_file_under_dev_is_refused(work: Workspace, cli: Run, backend_call
     outcome = cli("ocr", "scan.png", *FAKE_ECHO, "-o", "/dev/framescribe-result.txt")
     work.check(outcome, code=2, says="output /dev/framescribe-result.txt does not exist")
     assert set(os.listdir("/dev")) == before and backend_calls() == 0
+
+
+SLOW_PLUGIN = '''
+import os
+import time
+from pathlib import Path
+
+import framescribe as fs
+
+register_backends = fs.hookimpl(lambda register: register(fs.BackendSpec.create("slow", ["video_text"])))
+
+
+@fs.hookimpl
+def video_text(backend, request, context):
+    Path(os.environ["SLOW_STARTED"]).touch()  # the test interrupts only once the work has begun
+    time.sleep(float(os.environ.get("SLOW_SECONDS", "30")))
+    return fs.VideoResult([fs.Segment(0.0, 1.0, f"slow {request.media.name}")])
+'''
+
+
+def _start_slow(work: Workspace, fake_plugin: str, output: str, seconds: float) -> tuple[subprocess.Popen[str], Path]:
+    (work.root / "slow_plugin.py").write_text(SLOW_PLUGIN)
+    started = work.root.parent / "started"
+    env = dict(os.environ, SLOW_STARTED=str(started), SLOW_SECONDS=str(seconds))
+    # The fake plugin too: the workspace's framescribe.toml names its backend.
+    proc = subprocess.Popen([sys.executable, "-m", "framescribe", "--plugin", fake_plugin, "--plugin", "slow_plugin.py", "--no-cache",
+                             "video-text", "clip.mp4", "-b", "slow", "-f", "txt", "-o", output],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return proc, started
+
+
+def _wait_for(path: Path, proc: subprocess.Popen[str]) -> None:
+    for _ in range(600):
+        if path.exists() or proc.poll() is not None:
+            return
+        threading.Event().wait(0.05)
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, -signal.SIGTERM)],
+                         ids=["ctrl-c", "sigterm"])
+def test_interrupted_run_keeps_the_previous_output_and_leaves_no_partial(
+        work: Workspace, fake_plugin: str, sig: signal.Signals, code: int) -> None:
+    (work.root / "out.txt").write_text("the previous result\n")
+    proc, started = _start_slow(work, fake_plugin, "out.txt", 30)
+    work.retake()
+    _wait_for(started, proc)
+    assert started.exists(), proc.communicate()[1]
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    work.check(Outcome(proc.returncode, out, err), code=code, says="interrupted" if sig == signal.SIGINT else ())
+    assert (work.root / "out.txt").read_text() == "the previous result\n"
+
+
+def test_two_runs_writing_one_output_leave_one_complete_result(work: Workspace, fake_plugin: str) -> None:
+    first, started = _start_slow(work, fake_plugin, "out.txt", 0.5)
+    _wait_for(started, first)
+    assert started.exists(), first.communicate()[1]
+    started.unlink()
+    second, started = _start_slow(work, fake_plugin, "out.txt", 0.2)
+    results = [p.communicate(timeout=60) for p in (first, second)]
+    assert first.returncode == 0 and second.returncode == 0, results
+    assert (work.root / "out.txt").read_text() == "[00:00:00.000 --> 00:00:01.000] slow clip.mp4\n"
+    assert_no_partial_files(work.root)

@@ -452,8 +452,8 @@ def _main(argv: Sequence[str] | None) -> int:
     except click.ClickException as exc:
         exc.show()
         return int(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+    except click.exceptions.Abort as exc:  # click turns Ctrl-C into Abort; say which it was
+        click.echo("interrupted" if isinstance(exc.__context__, KeyboardInterrupt) else "aborted", err=True)
         return 130
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
