@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,6 +18,41 @@ from framescribe.testing.hostile import Outcome, Workspace
 
 # The fake-echo backend reads its key from FAKE_ECHO_KEY; every case runs with it set and checks it never shows.
 SECRET = "sk-adversarial-7f3a9c1e5b"
+
+
+# What these cases write to in /dev, and what each must stay: a device (its number) or a symlink (its target).
+_DEVICES = {"/dev/null": os.makedev(1, 3), "/dev/full": os.makedev(1, 7)}
+_LINKS = {"/dev/stdout": "/proc/self/fd/1", "/dev/stderr": "/proc/self/fd/2"}
+
+
+def _dev_damage() -> list[str]:
+    damaged = [path for path, dev in _DEVICES.items()
+               if not os.path.exists(path) or not stat.S_ISCHR(os.lstat(path).st_mode) or os.lstat(path).st_rdev != dev]
+    return damaged + [path for path, target in _LINKS.items() if not os.path.islink(path) or os.readlink(path) != target]
+
+
+@pytest.fixture(autouse=True)
+def dev_guard() -> Iterator[None]:
+    """A regressed writer run as root would replace /dev/null or /dev/stdout by a regular file (what issue 14
+    found): put them back and fail the case, so a broken build can not break the machine it is tested on."""
+    before = set(os.listdir("/dev"))
+    yield
+    new = sorted(set(os.listdir("/dev")) - before)
+    damaged = _dev_damage()
+    if not new and not damaged:
+        return
+    for name in new:
+        if os.path.isfile(f"/dev/{name}") and not os.path.islink(f"/dev/{name}"):
+            os.unlink(f"/dev/{name}")
+    for path in damaged:
+        if os.path.lexists(path):
+            os.unlink(path)
+        if path in _DEVICES:
+            os.mknod(path, 0o666 | stat.S_IFCHR, _DEVICES[path])
+            os.chmod(path, 0o666)
+        else:
+            os.symlink(_LINKS[path], path)
+    pytest.fail(f"the run created {new} and replaced {damaged} in /dev (put back)")
 
 
 @pytest.fixture(scope="session")
