@@ -100,8 +100,10 @@ def test_the_video_pipeline_refuses_a_still_image_too(work: Workspace) -> None:
     from framescribe.video.decode import probe_video
 
     shutil.copy(work.root / "scan.png", work.root / "frame.mp4")
-    with pytest.raises(BadInput, match="still image"):
+    work.retake()
+    with pytest.raises(BadInput, match="still image") as raised:
         probe_video(work.root / "frame.mp4")
+    work.check(Outcome(raised.value.exit_code, "", str(raised.value)), code=2, says="framescribe ocr")
 
 
 # -- inputs that cannot be opened ----------------------------------------------------------------------
