@@ -41,8 +41,8 @@ from .errors import BadInput, user_error
 # shell redirected stdout to, and to a pipe it is no different from writing to sys.stdout.
 STDOUT_NAMES = frozenset({"-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"})
 
-# Room in a file name for the temporary name's additions (".", ".", random part, ".part").
-_TEMP_EXTRA = 24
+# Bytes of the target's name kept in its temporary name: ".NAME.XXXXXXXX.part" must fit where NAME fits (255).
+_TEMP_NAME_KEEP = 200
 
 
 @dataclass(frozen=True)
@@ -158,8 +158,8 @@ def _probe_directory(shown: str, parent: Path) -> None:
 
 
 def _temp_prefix(name: str) -> str:
-    # The temporary name must fit where the final one fits: keep at most the first 200 bytes of the name.
-    short = os.fsencode(name)[: max(1, 255 - _TEMP_EXTRA - 31)].decode(errors="ignore") or "out"
+    # Cut on a byte count, then drop a character the cut split in two.
+    short = os.fsencode(name)[:_TEMP_NAME_KEEP].decode(errors="ignore") or "out"
     return f".{short}."
 
 
