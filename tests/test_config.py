@@ -50,6 +50,13 @@ def test_malformed_toml_names_file_and_line(tmp_path: Path) -> None:
     assert str(bad) in str(info.value) and "line" in str(info.value)
 
 
+@pytest.mark.parametrize("nested", ["x = " + "[" * 5000 + "]" * 5000, "x = " + "{a = " * 5000 + "1" + "}" * 5000],
+                         ids=["arrays", "inline-tables"])
+def test_deeply_nested_toml_is_a_config_error(tmp_path: Path, nested: str) -> None:
+    with pytest.raises(ConfigError, match="nested too deeply to be a config"):
+        load_config(write(tmp_path / "deep.toml", nested + "\n"))
+
+
 def test_missing_explicit_config_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_config(tmp_path / "nope.toml")

@@ -92,6 +92,8 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | None = None
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: malformed TOML: {exc}", hint="fix the line named above") from exc
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise ConfigError(f"{path}: nested too deeply to be a config", hint="a config nests a few tables, not thousands") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read it: {exc}") from exc
     return parse_config(data, path)
