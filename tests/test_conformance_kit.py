@@ -81,7 +81,8 @@ def test_fake_echo_passes_the_contract_and_fails_where_it_cuts_corners(pytester:
     result = pytester.runpytest_subprocess("-rA", "-p", "no:cacheprovider")
     outcomes = _outcomes(result)
     failed = sorted(k for k, v in outcomes.items() if v != "PASSED")
-    # fake-echo answers any file (it never parses media) and has no layout: exactly those checks fail.
+    # fake-echo answers any file (it never parses media), has no layout, and answers 0-30 s whatever the range
+    # and the media's length: exactly those checks fail.
     assert failed == [
         "TestEcho::test_bad_input[image_ocr-not_media]",
         "TestEcho::test_bad_input[transcribe-not_media]",
@@ -90,13 +91,15 @@ def test_fake_echo_passes_the_contract_and_fails_where_it_cuts_corners(pytester:
         "TestEcho::test_not_media_fails_cleanly_on_the_cli[image_ocr]",
         "TestEcho::test_not_media_fails_cleanly_on_the_cli[transcribe]",
         "TestEcho::test_not_media_fails_cleanly_on_the_cli[video_text]",
+        "TestEcho::test_raw_answer_is_a_clipped_timed_result[transcribe]",
+        "TestEcho::test_raw_answer_is_a_clipped_timed_result[video_text]",
     ]
     for passed in ("test_backend_is_registered", "test_plugin_import_is_cheap", "test_secrets_stay_hidden",
                    "test_missing_libraries_only_disable_the_backend",
                    "test_round_trips[video_text]", "test_time_range[transcribe]", "test_bad_input[image_ocr-empty]",
                    "test_nothing_leaves_loopback[image_ocr]"):
         assert outcomes[f"TestEcho::{passed}"] == "PASSED"
-    assert len(outcomes) == 34
+    assert len(outcomes) == 40
 
 
 def test_capabilities_a_backend_lacks_are_deselected_not_skipped(pytester: pytest.Pytester) -> None:
@@ -220,3 +223,110 @@ def test_pytest_plugin_is_registered_through_pytest11() -> None:
 
     targets = {ep.value for ep in entry_points(group="pytest11") if ep.name == "framescribe"}
     assert targets == {"framescribe.testing.pytest_plugin"}
+
+
+NEWCOMER_PLUGIN = '''
+"""A sidecar-JSON reader as a newcomer writes it from the docs; BREAK (an env var) plants one mistake."""
+import json
+import os
+
+import framescribe
+from framescribe import BackendSettings, BackendSpec, Segment, VideoResult
+from pydantic import SecretStr
+
+BREAK = os.environ.get("NEWCOMER_BREAK", "")
+
+
+class Settings(BackendSettings):
+    api_key: SecretStr | None = framescribe.secret("NEWCOMER_KEY")
+
+
+@framescribe.hookimpl
+def register_backends(register):
+    register(BackendSpec.create("newcomer", ["video_text"], description="reads NAME.json beside a video",
+                                settings=Settings))
+
+
+@framescribe.hookimpl
+def video_text(backend, request, context):
+    sidecar = request.media.with_suffix(".json")
+    if not sidecar.exists():
+        raise framescribe.BackendUnavailable(f"no {sidecar.name} beside the video")
+    cues = json.loads(sidecar.read_text())
+    segments = [Segment(c["start"], c["end"], c["text"]) for c in cues]
+    if BREAK == "millis":
+        segments = [Segment(s.start * 1000, s.end * 1000, s.value) for s in segments]
+    if BREAK == "reversed":
+        segments[-1] = Segment(segments[-1].end, segments[-1].start, segments[-1].value)
+    if BREAK == "empty":
+        segments.append(Segment(3.5, 3.9, " "))
+    if BREAK != "noclip":
+        lo = request.start or 0.0
+        hi = float("inf") if request.end is None else request.end
+        segments = [s for s in segments if s.end > lo and s.start < hi]
+    if BREAK == "list":
+        return segments
+    metadata = {"source": sidecar.name}
+    if BREAK == "secret" and context.settings.api_key is not None:
+        metadata["auth"] = context.settings.api_key.get_secret_value()
+    return VideoResult(segments, duration=4.0, metadata=metadata)
+'''
+
+NEWCOMER_TESTS = """
+    import json
+
+    import pytest
+    from framescribe.testing import BackendConformance
+
+    class TestNewcomer(BackendConformance):
+        backend = "newcomer"
+        plugins = ["newcomer_plugin"]
+        load_installed = False
+        settings = {"api_key": "nk-9d2f-secret-value"}
+        unavailable_inputs = {"video_text": lambda d: __import__("framescribe.testing").testing.make_text_video(d / "bare.mp4")}
+
+        @pytest.fixture
+        def sample_video(self, framescribe_sample_video):
+            cues = [{"start": 0.0, "end": 2.0, "text": "HELLO WORLD"}, {"start": 2.0, "end": 4.0, "text": "SECOND CARD"}]
+            framescribe_sample_video.with_suffix(".json").write_text(json.dumps(cues))
+            return framescribe_sample_video
+"""
+
+# Each planted mistake, the kit test that must catch it, and words its message must say.
+BREAKAGES = {
+    "noclip": ("test_raw_answer_is_a_clipped_timed_result[video_text]", "must honour request.start/request.end"),
+    "reversed": ("test_raw_answer_is_a_clipped_timed_result[video_text]", "a segment that ends before it starts"),
+    "millis": ("test_raw_answer_is_a_clipped_timed_result[video_text]", "must be seconds (not milliseconds"),
+    "empty": ("test_raw_answer_is_a_clipped_timed_result[video_text]", "a segment with empty text"),
+    "secret": ("test_secrets_stay_out_of_results[video_text]", "shows in the metadata of result 0"),
+    "list": ("test_raw_answer_is_a_clipped_timed_result[video_text]", "expected a VideoResult, the video_text hook returned a list of"),
+}
+KIT_TESTS = "raw_answer or secrets_stay_out or unavailable_input or result_types or time_range"
+
+
+@pytest.fixture
+def newcomer(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(newcomer_plugin=NEWCOMER_PLUGIN)
+    pytester.makepyfile(test_newcomer=NEWCOMER_TESTS)
+    return pytester
+
+
+def test_a_newcomers_backend_passes_the_kit_including_fallback(newcomer: pytest.Pytester) -> None:
+    result = newcomer.runpytest_subprocess("-rA", "-p", "no:cacheprovider", "-k", KIT_TESTS)
+    outcomes = _outcomes(result)
+    assert outcomes == {
+        "TestNewcomer::test_raw_answer_is_a_clipped_timed_result[video_text]": "PASSED",
+        "TestNewcomer::test_secrets_stay_out_of_results[video_text]": "PASSED",
+        "TestNewcomer::test_unavailable_input_falls_back[video_text]": "PASSED",
+        "TestNewcomer::test_result_types[video_text]": "PASSED",
+        "TestNewcomer::test_time_range[video_text]": "PASSED",
+    }
+
+
+@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+def test_the_kit_names_each_planted_mistake(newcomer: pytest.Pytester, breakage: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWCOMER_BREAK", breakage)
+    result = newcomer.runpytest_subprocess("-rA", "-p", "no:cacheprovider", "-k", KIT_TESTS)
+    test, words = BREAKAGES[breakage]
+    assert _outcomes(result)[f"TestNewcomer::{test}"] == "FAILED"
+    assert words in result.stdout.str()

@@ -99,3 +99,26 @@ def test_default_directory_is_named_after_the_distribution(tmp_path: Path, monke
     monkeypatch.chdir(tmp_path)
     assert main(["plugin", "new", "scene-text"]) == 0
     assert (tmp_path / "framescribe-scene-text" / "src" / "framescribe_scene_text" / "plugin.py").is_file()
+
+
+@pytest.mark.parametrize(("caps", "functions"), [
+    (["image_ocr"], {"read_image"}),
+    (["video_text", "image_ocr"], {"read_image", "_segments", "read_video"}),
+    (["transcribe"], {"_segments", "transcribe_video"}),
+])
+def test_the_engine_holds_only_the_chosen_capabilities(tmp_path: Path, caps: list[str], functions: set[str]) -> None:
+    import ast
+
+    args = ["plugin", "new", "demo", "--dir", str(tmp_path / "demo")]
+    for cap in caps:
+        args += ["-c", cap]
+    assert main(args) == 0
+    engine = (tmp_path / "demo/src/framescribe_demo/engine.py").read_text()
+    tree = ast.parse(engine)  # also: the generated module is valid Python
+    assert {node.name for node in tree.body if isinstance(node, ast.FunctionDef)} == functions
+    assert ("from framescribe.media import probe" in engine) == ("_segments" in functions)
+    readme = (tmp_path / "demo/README.md").read_text()
+    settings = (tmp_path / "demo/src/framescribe_demo/settings.py").read_text()
+    # The README documents exactly the settings the model has: none, as generated.
+    assert "min_confidence" not in readme.split("## Where to start")[0].split("| --- |")[-1]
+    assert "Field(" not in settings.split('"""')[-1]

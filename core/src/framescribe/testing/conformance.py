@@ -28,15 +28,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from pydantic import SecretStr
 
 from ..api import Framescribe
-from ..backend import BackendSpec
-from ..errors import BadInput, ConfigError
+from ..backend import BackendSpec, RunContext
+from ..errors import BackendUnavailable, BadInput, ConfigError
 from ..formats import format_video, read_timed_text
+from ..hookspecs import hookimpl
 from ..plugins import ENTRY_POINT_GROUP, PluginHost, Registered
 from ..settings import BackendSettings
 from ..state import StateStore
-from ..types import CAPABILITIES, Block, Capability, OcrResult, Segment, VideoResult
+from ..types import CAPABILITIES, Block, Capability, ImageRequest, OcrResult, Segment, VideoRequest, VideoResult
 from .media import make_text_image, make_text_video
 from .network import loopback_only
 
@@ -56,6 +58,16 @@ _SECRET_SENTINEL = "fs-conformance-secret-7c1e"
 def _applies_to(*capabilities: Capability) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def mark(func: Callable[..., Any]) -> Callable[..., Any]:
         func._framescribe_capabilities = capabilities  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
+def _opt_in(attribute: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Run the test only for the capabilities that the class attribute ``attribute`` (a mapping) names."""
+
+    def mark(func: Callable[..., Any]) -> Callable[..., Any]:
+        func._framescribe_opt_in = attribute  # type: ignore[attr-defined]
         return func
 
     return mark
@@ -166,6 +178,9 @@ class BackendContract:
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "capability" in metafunc.fixturenames:
             wanted = getattr(metafunc.function, "_framescribe_capabilities", CAPABILITIES)
+            opt_in = getattr(metafunc.function, "_framescribe_opt_in", None)
+            if opt_in is not None:  # only the capabilities the subclass gave inputs for
+                wanted = [c for c in wanted if c in getattr(self, opt_in)]
             declared = type(self).declared_capabilities()
             caps = [c for c in wanted if c in declared]
             if caps:
@@ -318,6 +333,10 @@ class BackendConformance(BackendContract):
                       for the sample media; e.g. ``{"image_ocr": "FRAMESCRIBE 42"}``
       time_range      (start, end) seconds used by the time-range test
       sample_suffix   capability -> file suffix of the not-media file (default .mp4 / .png)
+      unavailable_inputs  capability -> a function ``make(tmp_dir) -> Path`` building an input this
+                      backend cannot serve (it must raise BackendUnavailable, so a chain falls back);
+                      opt-in: tests for capabilities not named here are deselected
+      duration_slack  seconds a segment may end after the media's probed duration
 
     Override the ``sample_video`` / ``sample_image`` fixtures to use your own media
     (speech for a transcription backend, say). The default video shows
@@ -327,6 +346,8 @@ class BackendConformance(BackendContract):
 
     expected_text: ClassVar[Mapping[str, str]] = {}
     time_range: ClassVar[tuple[float, float]] = (2.0, 4.0)
+    unavailable_inputs: ClassVar[Mapping[Capability, Callable[[Path], Path]]] = {}
+    duration_slack: ClassVar[float] = 0.5
 
     @pytest.fixture
     def sample_video(self, tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -350,6 +371,19 @@ class BackendConformance(BackendContract):
     def media_for(self, capability: Capability, request: pytest.FixtureRequest) -> Path:
         path: Path = request.getfixturevalue("sample_image" if capability == "image_ocr" else "sample_video")
         return path
+
+    def call_hook(self, fs: Framescribe, capability: Capability, media: Path, *, start: float | None = None,
+                  end: float | None = None, layout: bool = False) -> Any:
+        """Call this backend's capability hook directly, as the chain does, and return its answer untouched.
+
+        The core clips, stamps and checks what a hook returns before a caller sees it, so checks made
+        through the public API cannot see a backend's own mistakes; these checks can.
+        """
+        registered = fs.host.get(self.backend)
+        context = RunContext(self.backend, fs.settings_for(self.backend), fs.state)
+        request: VideoRequest | ImageRequest
+        request = ImageRequest(media, None, layout) if capability == "image_ocr" else VideoRequest(media, start, end, None, None, None)
+        return fs.host.caller(capability, registered)(backend=self.backend, request=request, context=context)
 
     # -- results ----------------------------------------------------------------
 
@@ -450,19 +484,130 @@ class BackendConformance(BackendContract):
             self.run(framescribe, capability, self.media_for(capability, request))
         assert _framescribe_loopback_only == [], f"the backend tried to leave loopback: {_framescribe_loopback_only}"
 
+    # -- the backend's own answer (the hook called directly) ----------------------
+
+    @_applies_to(*VIDEO_CAPS)
+    def test_raw_answer_is_a_clipped_timed_result(self, framescribe: Framescribe, capability: Capability,
+                                                  request: pytest.FixtureRequest) -> None:
+        """The hook itself returns a VideoResult of valid segments in seconds, inside the requested range."""
+        media = self.media_for(capability, request)
+        start, end = self.time_range
+        answer = self.call_hook(framescribe, capability, media, start=start, end=end)
+        check_video_result(answer, hook=capability)
+        for seg in answer.segments:
+            inside = start <= seg.start <= end if seg.start == seg.end else seg.end > start and seg.start < end
+            assert inside, (
+                f"the {capability} hook was asked for {start}-{end} s but returned {seg}: a backend must honour "
+                "request.start/request.end itself (the core only trims the edges)"
+            )
+        whole = self.call_hook(framescribe, capability, media)
+        check_video_result(whole, hook=capability)
+        duration = _probe_duration(media)
+        if duration is not None:
+            for seg in whole.segments:
+                assert seg.end <= duration + self.duration_slack, (
+                    f"the {capability} hook returned {seg}, which ends at {seg.end:g} s, but the media lasts "
+                    f"{duration:.2f} s: segment times must be seconds (not milliseconds or frames)"
+                )
+
+    @_applies_to("image_ocr")
+    def test_raw_answer_is_a_list_of_ocr_results(self, framescribe: Framescribe, capability: Capability,
+                                                 sample_image: Path) -> None:
+        check_ocr_results(self.call_hook(framescribe, capability, sample_image), hook=capability)
+
+    def test_secrets_stay_out_of_results(self, framescribe: Framescribe, capability: Capability,
+                                         registered: Registered, request: pytest.FixtureRequest) -> None:
+        """No secret setting's value shows in what the backend returns, on any surface; the message names the surface."""
+        settings = framescribe.settings_for(self.backend)
+        secrets = [v.get_secret_value() for v in dict(settings).values() if isinstance(v, SecretStr) and v.get_secret_value()]
+        if not secrets:
+            secrets = [_SECRET_SENTINEL]  # a backend with no key configured must not invent one either
+        media = self.media_for(capability, request)
+        answer = self.call_hook(framescribe, capability, media)
+        public = self.run(framescribe, capability, media)
+        items = [*answer, *public] if capability == "image_ocr" else [answer, public]
+        surfaces: dict[str, str] = {}
+        for i, item in enumerate(items):
+            surfaces[f"metadata of result {i}"] = json.dumps(getattr(item, "metadata", {}), default=str)
+            surfaces[f"repr of result {i}"] = repr(item)
+            surfaces[f"to_dict() of result {i}"] = json.dumps(item.to_dict(), default=str)
+        leaks = [surface for surface, text in surfaces.items()
+                 if any(secret in text or repr(secret)[1:-1] in text for secret in secrets)]
+        assert not leaks, (
+            f"a secret setting's value shows in the {', '.join(leaks)}: keep keys out of results and their metadata"
+        )
+
+    @_opt_in("unavailable_inputs")
+    def test_unavailable_input_falls_back(self, capability: Capability, backend_settings: dict[str, Any],
+                                          tmp_path: Path) -> None:
+        """Opt-in (``unavailable_inputs``): an input this backend cannot serve makes the chain try the next backend."""
+        media = self.unavailable_inputs[capability](tmp_path)
+        host = self.framescribe_host()
+        host.register(_KitFallback(), name="framescribe-kit-fallback")
+        config: dict[str, Any] = {"capabilities": {capability: [self.backend, _KitFallback.name]}}
+        if backend_settings:
+            config["backends"] = {self.backend: backend_settings}
+        fs = Framescribe(config, host=host, use_cache=False)
+        with pytest.raises(BackendUnavailable) as info:
+            self.call_hook(fs, capability, media)
+        assert info.value.message.strip(), "BackendUnavailable needs a message saying why"
+        result = self.run_chain(fs, capability, media)
+        first = result[0] if isinstance(result, list) else result
+        assert first.backend == _KitFallback.name, f"the chain did not fall back: answered by {first.backend}"
+        assert [s.backend for s in first.skipped] == [self.backend]
+
+    def run_chain(self, fs: Framescribe, capability: Capability, media: Path) -> Any:
+        """Run ``capability`` through the configured chain (no backend forced)."""
+        if capability == "image_ocr":
+            return fs.image_ocr(media)
+        return (fs.video_text if capability == "video_text" else fs.transcribe)(media)
+
+
+class _KitFallback:
+    """The backend the kit puts after yours to see a chain fall back to it."""
+
+    name = "kit-fallback"
+
+    @hookimpl
+    def register_backends(self, register: Callable[[BackendSpec], None]) -> None:
+        register(BackendSpec.create(self.name, CAPABILITIES, description="the conformance kit's fallback"))
+
+    @hookimpl
+    def video_text(self, backend: str, request: VideoRequest, context: RunContext) -> VideoResult:
+        return VideoResult([Segment(0.0, 0.1, "fallback")])
+
+    @hookimpl
+    def transcribe(self, backend: str, request: VideoRequest, context: RunContext) -> VideoResult:
+        return VideoResult([Segment(0.0, 0.1, "fallback")])
+
+    @hookimpl
+    def image_ocr(self, backend: str, request: ImageRequest, context: RunContext) -> list[OcrResult]:
+        return [OcrResult(text="fallback")]
+
+
+def _probe_duration(media: Path) -> float | None:
+    try:
+        from ..media import probe
+
+        return probe(media).duration
+    except Exception:  # a backend's own sample media may be something the core cannot probe
+        return None
+
 
 # -- checks usable on their own -------------------------------------------------------
 
 
-def check_video_result(result: Any) -> str:
-    """Assert ``result`` is a well-formed VideoResult; return its text."""
-    assert isinstance(result, VideoResult), f"expected a VideoResult, got {type(result).__name__}"
-    assert isinstance(result.segments, list)
+def check_video_result(result: Any, *, hook: str | None = None) -> str:
+    """Assert ``result`` is a well-formed VideoResult; return its text. ``hook`` names the hook that answered."""
+    who = f"the {hook} hook returned" if hook else "got"
+    assert isinstance(result, VideoResult), f"expected a VideoResult, {who} {_describe(result)}"
+    assert isinstance(result.segments, list), f"VideoResult.segments must be a list, {who} {_describe(result.segments)}"
     previous = -math.inf
     for seg in result.segments:
-        assert isinstance(seg, Segment), f"segments must be Segment, got {type(seg).__name__}"
-        assert math.isfinite(seg.start) and math.isfinite(seg.end) and 0 <= seg.start <= seg.end, f"bad times in {seg}"
-        assert isinstance(seg.value, str) and seg.value.strip(), f"a segment needs non-empty text: {seg}"
+        assert isinstance(seg, Segment), f"segments must be Segment, {who} a segment of type {type(seg).__name__}"
+        assert math.isfinite(seg.start) and math.isfinite(seg.end) and seg.start >= 0, f"{who} bad times in {seg}"
+        assert seg.start <= seg.end, f"{who} a segment that ends before it starts: {seg}"
+        assert isinstance(seg.value, str) and seg.value.strip(), f"{who} a segment with empty text: {seg}"
         assert seg.confidence is None or 0 <= seg.confidence <= 1, f"confidence must be in 0..1: {seg}"
         assert seg.start >= previous, "segments must be sorted by start time"
         previous = seg.start
@@ -470,11 +615,12 @@ def check_video_result(result: Any) -> str:
     return " ".join(s.value for s in result.segments)
 
 
-def check_ocr_results(results: Any) -> str:
+def check_ocr_results(results: Any, *, hook: str | None = None) -> str:
     """Assert ``results`` is a non-empty list of well-formed OcrResults; return their text."""
-    assert isinstance(results, list) and results, f"image_ocr must return a non-empty list, got {results!r}"
+    who = f"the {hook} hook returned" if hook else "got"
+    assert isinstance(results, list) and results, f"image_ocr must return a non-empty list of OcrResult, {who} {_describe(results)}"
     for r in results:
-        assert isinstance(r, OcrResult), f"expected OcrResult, got {type(r).__name__}"
+        assert isinstance(r, OcrResult), f"image_ocr must return a list of OcrResult, {who} a list holding {_describe(r)}"
         assert isinstance(r.text, str)
         assert r.confidence is None or 0 <= r.confidence <= 1, f"confidence must be in 0..1, got {r.confidence}"
         for block in r.layout or []:
@@ -486,6 +632,14 @@ def check_ocr_results(results: Any) -> str:
                     if word.box is not None:
                         assert word.box.x >= 0 and word.box.y >= 0 and word.box.width >= 0 and word.box.height >= 0
     return "\n".join(r.text for r in results)
+
+
+def _describe(value: Any) -> str:
+    """A short description of what was returned, for messages: ``list of 2 Segment``, ``OcrResult``, ``None``."""
+    if isinstance(value, list):
+        kinds = sorted({type(v).__name__ for v in value})
+        return f"a list of {len(value)} {'/'.join(kinds) or 'items'}"
+    return "None" if value is None else f"a {type(value).__name__}"
 
 
 def _norm(text: str) -> str:
