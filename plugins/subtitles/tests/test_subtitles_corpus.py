@@ -89,10 +89,23 @@ def test_forced_encoding_setting(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="unknown encoding 'klingon'"):
         read_subtitle_file(path, encoding="klingon")
     config = tmp_path / "framescribe.toml"
-    config.write_text('[backends.subtitles]\nencoding = "shift_jis"\n', encoding="utf-8")
-    result = Framescribe(config, use_cache=False).transcribe(VIDEO, transcript=DATA / "bad" / "unknown_encoding.srt",
+    config.write_text('[backends.subtitles]\nencoding = "cp1251"\n', encoding="utf-8")
+    result = Framescribe(config, use_cache=False).transcribe(VIDEO, transcript=DATA / "corpus" / "srt_cp1252.srt",
                                                              backend="subtitles")
-    assert result.segments[0].value == "こんにちは、世界"
+    assert result.segments[1].value == "Зa coыte 5 Ђ."  # as forced, not as detected
+
+
+@pytest.mark.parametrize(("name", "encoding"), [("srt_cp1251.srt", "cp1251"), ("srt_cp1253.srt", "cp1253"),
+                                                ("srt_shift_jis.srt", "cp932"), ("srt_cp1252.srt", "cp1252")])
+def test_detected_encoding_is_said_at_verbose(name: str, encoding: str, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    out_file = tmp_path / "out.srt"
+    code = main(["transcribe", str(VIDEO), "--transcript", str(DATA / "corpus" / name), "-v", "-f", "srt",
+                 "-o", str(out_file)])
+    _, err = capsys.readouterr()
+    assert code == 0
+    assert f"decoded as {encoding}" in err and name in err
+    assert out_file.read_text(encoding="utf-8").split("\n")[2] == expected_of(DATA / "corpus" / name)[0]["value"]
 
 
 @pytest.mark.parametrize(("raw", "clean"), [

@@ -5,15 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import framescribe
-from framescribe import BackendSettings, BackendSpec, RunContext, VideoRequest, VideoResult
+from framescribe import BackendSpec, RunContext, VideoRequest, VideoResult
 
-
-class SubtitleSettings(BackendSettings):
-    """``[backends.subtitles]``."""
-
-    encoding: str | None = None  # force a text encoding (a Python codec name); None: detect
-    beside: bool = True  # look for <video stem>[.<lang>].srt/.vtt beside the video
-    embedded: bool = True  # read text subtitle streams inside the video
+from .settings import SubtitleSettings
 
 
 @framescribe.hookimpl

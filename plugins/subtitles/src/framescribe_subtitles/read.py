@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from framescribe import BackendUnavailable, RunContext, VideoRequest, VideoResult
 from framescribe.languages import normalize_language
 
 from .parse import read_subtitle_file
+from .settings import SubtitleSettings
 from .sources import Candidate, choose, files_beside, language_of_name, streams_inside
-
-if TYPE_CHECKING:
-    from .plugin import SubtitleSettings
 
 
 def read_transcript(request: VideoRequest, settings: SubtitleSettings, context: RunContext) -> VideoResult:

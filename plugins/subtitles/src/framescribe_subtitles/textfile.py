@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 from pathlib import Path
 
 from framescribe import BadInput
+
+log = logging.getLogger("framescribe.subtitles")
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: its BOM starts the same way
@@ -18,14 +21,24 @@ _BOMS = (
 # Control characters that never appear in a text file (all but tab, newlines, form feed): they mean "binary".
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f]")
 ENCODING_HINT = "convert the file to UTF-8, or set [backends.subtitles] encoding = \"...\" in the config"
+# The legacy encodings subtitle files really come in, most common first. Detection is limited to
+# them (charset-normalizer otherwise takes short Cyrillic text for mac_cyrillic), and a tie
+# between two that read the bytes equally well goes to the earlier one (cp1252 before cp1250
+# for "coûte", which both decode to letters).
+LEGACY_ENCODINGS = (
+    "cp1252", "cp1251", "cp1250", "cp1253", "cp1254", "cp1257", "cp1255", "cp1256", "cp1258", "koi8_r", "koi8_u",
+    "cp932", "gb18030", "big5", "cp949", "euc_jp", "cp874", "iso8859_15",
+)
 
 
 def decode_subtitle_bytes(data: bytes, path: Path, encoding: str | None = None) -> str:
-    """The text of a subtitle file: BOM first, then UTF-16 without BOM, UTF-8, and cp1252.
+    """The text of a subtitle file: BOM first, then UTF-16 without BOM, UTF-8, then a detected legacy encoding.
 
-    cp1252 is the usual encoding of old Western subtitle files; bytes it leaves
-    undefined, or control characters in the result, mean the file is binary or in an
-    encoding we cannot guess, and that is an error naming the file.
+    Old subtitle files come in the Windows code page of their language (cp1252
+    Western, cp1251 Cyrillic, ...): charset-normalizer picks the one that reads
+    the bytes as plausible text, and the choice is logged (``-v``). Bytes no
+    encoding reads, or control characters in the result, mean the file is binary
+    or in an encoding we cannot guess, and that is an error naming the file.
     """
     if encoding is not None:
         try:
@@ -51,15 +64,37 @@ def decode_subtitle_bytes(data: bytes, path: Path, encoding: str | None = None) 
             pass
     _reject_binary(data, path)
     try:
-        return _check_text(data.decode("utf-8"), path)
-    except UnicodeDecodeError:
-        pass
-    try:
-        return _check_text(data.decode("cp1252"), path)
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise BadInput(f"{path}: unknown text encoding (not UTF-8, UTF-16 or Windows-1252; "
-                       f"undecodable byte 0x{data[exc.start]:02x} at line {_line_of(data, exc.start)})",
-                       hint=ENCODING_HINT) from None
+        first_bad = exc.start
+    else:
+        return _check_text(text, path)
+    detected = detect_legacy_encoding(data)
+    if detected is None:
+        raise BadInput(f"{path}: unknown text encoding (not UTF-8 or UTF-16, and no common legacy encoding reads it "
+                       f"as text; first non-UTF-8 byte 0x{data[first_bad]:02x} at line {_line_of(data, first_bad)})",
+                       hint=ENCODING_HINT)
+    log.info("subtitles: %s is not UTF-8; decoded as %s (detected by charset-normalizer)", path, detected)
+    return _check_text(data.decode(detected), path)
+
+
+def detect_legacy_encoding(data: bytes) -> str | None:
+    """The legacy encoding (one of LEGACY_ENCODINGS) that reads ``data`` as the most plausible text, or None."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(data, cp_isolation=list(LEGACY_ENCODINGS)))
+    if not matches:
+        return None
+    least = min(m.chaos for m in matches)
+
+    def rank(encoding: str) -> int:
+        return LEGACY_ENCODINGS.index(encoding) if encoding in LEGACY_ENCODINGS else len(LEGACY_ENCODINGS)
+
+    # Short files make the scores close: among the least chaotic readings, the most coherent
+    # (letters in the frequencies of a language), then the more common encoding.
+    best = min((m for m in matches if m.chaos <= least + 0.01),
+               key=lambda m: (-round(m.coherence, 2), min(rank(e) for e in m.could_be_from_charset)))
+    return min(best.could_be_from_charset, key=rank)
 
 
 def _line_of(data: bytes, offset: int) -> int:

@@ -56,6 +56,22 @@ Un café très « noir », s’il vous plaît.
 ACCENTED_EXPECTED: E = [(0.5, 2.0, "Un café très « noir », s’il vous plaît."), (2.0, 4.0, "Ça coûte 5 €.")]
 case("srt_utf16le_bom.srt", codecs.BOM_UTF16_LE + crlf(ACCENTED_SRT).encode("utf-16-le"), ACCENTED_EXPECTED)
 case("srt_utf16be_nobom.srt", ACCENTED_SRT.encode("utf-16-be"), ACCENTED_EXPECTED)
+
+# Legacy code pages with no BOM and no UTF-8: found by charset-normalizer (textfile.detect_legacy_encoding).
+CYRILLIC_SRT = """1
+00:00:01,000 --> 00:00:02,500
+Привет, мир! Как дела?
+
+2
+00:00:03,000 --> 00:00:04,000
+Это проверка кодировки: «ёлка», №5.
+"""
+CYRILLIC_EXPECTED: E = [(1.0, 2.5, "Привет, мир! Как дела?"), (3.0, 4.0, "Это проверка кодировки: «ёлка», №5.")]
+case("srt_cp1251.srt", crlf(CYRILLIC_SRT).encode("cp1251"), CYRILLIC_EXPECTED)
+case("srt_shift_jis.srt", "1\n00:00:01,000 --> 00:00:02,000\nこんにちは、世界\n".encode("shift_jis"),
+     [(1.0, 2.0, "こんにちは、世界")])
+case("srt_cp1253.srt", "1\n00:00:01,000 --> 00:00:02,000\nΚαλημέρα κόσμε, τι κάνεις;\n".encode("cp1253"),
+     [(1.0, 2.0, "Καλημέρα κόσμε, τι κάνεις;")])
 case("srt_cp1252.srt", crlf(ACCENTED_SRT).encode("cp1252"), ACCENTED_EXPECTED)
 
 case("srt_styling.srt", """1
@@ -244,7 +260,9 @@ Text.
 BAD["no_cues.srt"] = (b"Just some text.\nNo timings at all.\n", 1, "not valid SRT")
 BAD["whitespace_only.srt"] = (b"  \r\n\r\n\t\n", None, "holds no text")
 BAD["binary.srt"] = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10", 3, "binary data")
-BAD["unknown_encoding.srt"] = ("1\n00:00:01,000 --> 00:00:02,000\nこんにちは、世界\n".encode("shift_jis"), 3, "unknown text encoding")
+# Every byte from 0x80 up, in order: no encoding reads that as text.
+BAD["unknown_encoding.srt"] = (b"1\n00:00:01,000 --> 00:00:02,000\n" + bytes(range(0x80, 0x100)) + b"\n", 3,
+                               "unknown text encoding")
 BAD["control_chars.vtt"] = (b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nbell \x07 here\n", 4, "control character")
 
 
