@@ -298,7 +298,8 @@ class Framescribe:
     def _call(self, capability: Capability, reg: Registered, request: Any, settings: BackendSettings,
               progress: ProgressCallback | None) -> Any:
         context = RunContext(reg.spec.name, settings, self.state, progress or _no_progress,
-                             logging.getLogger(f"framescribe.{reg.spec.name}"))
+                             logging.getLogger(f"framescribe.{reg.spec.name}"),
+                             image_ocr=lambda image, language: self.image_ocr(image, language=language))
         hook = self.host.caller(capability, reg)
         try:
             result = hook(backend=reg.spec.name, request=request, context=context)

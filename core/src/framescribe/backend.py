@@ -11,7 +11,10 @@ from .settings import BackendSettings, NoSettings
 from .types import CAPABILITIES, Capability
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .state import StateStore
+    from .types import OcrResult
 
 
 class ProgressCallback(Protocol):
@@ -76,3 +79,7 @@ class RunContext:
     state: StateStore
     progress: ProgressCallback = _no_progress
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("framescribe"))
+    # The configured image_ocr chain, for a backend that reads text out of pictures it makes
+    # (bitmap subtitles): image path and language in, the pages' results out. None when the
+    # caller offers no chain (a hook called directly).
+    image_ocr: Callable[[Path, str | None], list[OcrResult]] | None = None

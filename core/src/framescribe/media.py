@@ -106,7 +106,9 @@ def probe(path: Path) -> MediaInfo:
                 cc = s.codec_context
                 audios.append(AudioStream(s.index, cc.name, cc.sample_rate, cc.channels, lang))
             elif s.type == "subtitle":
-                subs.append(SubtitleStream(s.index, s.codec_context.name, lang, s.metadata.get("title")))
+                # A codec this ffmpeg does not know (e.g. S_TEXT/WEBVTT in older builds) has no codec context.
+                name = s.codec_context.name if s.codec_context is not None else "unknown"
+                subs.append(SubtitleStream(s.index, name, lang, s.metadata.get("title")))
     return MediaInfo(path, duration, videos, audios, subs)
 
 

@@ -71,7 +71,7 @@ def test_several_tracks_and_no_language_is_an_error_listing_them(capsys: pytest.
 
 
 def test_a_language_no_track_has_makes_the_backend_unavailable() -> None:
-    with pytest.raises(NoBackendAnswered, match=r"no text subtitle streams in the video in language 'de' \(found: .*en.*fr"):
+    with pytest.raises(NoBackendAnswered, match=r"no subtitle tracks in the video in language 'de' \(found: .*en.*fr"):
         subtitles().transcribe(DATA / "subtitled_2langs.mp4", backend="subtitles", language="de")
 
 
@@ -115,7 +115,7 @@ def test_one_untagged_file_is_used_whatever_the_language(talk: Path) -> None:
 
 
 def test_nothing_to_read_makes_the_backend_unavailable(talk: Path) -> None:
-    with pytest.raises(NoBackendAnswered, match="no subtitle files beside the video; no text subtitle streams"):
+    with pytest.raises(NoBackendAnswered, match="no subtitle files beside the video; no subtitle tracks"):
         subtitles().transcribe(talk, backend="subtitles")
     with pytest.raises(NoBackendAnswered, match="no transcript"):
         subtitles(embedded=False).transcribe(DATA / "subtitled.mp4", backend="subtitles")

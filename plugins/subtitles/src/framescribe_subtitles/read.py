@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from framescribe import BackendUnavailable, RunContext, VideoRequest, VideoResult
+from framescribe import BackendUnavailable, NoBackendAnswered, RunContext, Segment, VideoRequest, VideoResult
 from framescribe.languages import normalize_language
+from framescribe.media import SubtitleStream
 
 from .parse import read_subtitle_file
 from .settings import SubtitleSettings
-from .sources import Candidate, choose, files_beside, language_of_name, streams_inside
+from .sources import Candidate, choose, choose_in_order, files_beside, language_of_name
+from .tracks import KINDS, Track
 
 
 def read_transcript(request: VideoRequest, settings: SubtitleSettings, context: RunContext) -> VideoResult:
@@ -53,20 +55,49 @@ def _read_file(picked: Candidate, request: VideoRequest, settings: SubtitleSetti
 def _read_embedded(video: Path, request: VideoRequest, context: RunContext, looked: list[str]) -> VideoResult:
     from framescribe.media import probe
 
-    from .embedded import TEXT_CODECS, is_text_stream, read_stream
+    from .tracks import list_tracks
 
     info = probe(video)  # BadInput for a file that is not media at all: no other backend could read it either
-    text_streams = [s for s in info.subtitles if is_text_stream(s)]
-    picked = choose(streams_inside(text_streams), request.language, video)
-    if picked is None:
-        looked.append(_found(streams_inside(text_streams), "text subtitle streams in the video", request.language))
-        images = [f"#{s.index} ({s.codec})" for s in info.subtitles if s.codec not in TEXT_CODECS]
-        if images:
-            looked.append(f"image subtitle streams need OCR and are not read: {', '.join(images)}")
+    tracks = list_tracks(video, info)
+    for track in tracks:
+        context.log.info("subtitles: %s carries %s%s", video.name, track.describe(),
+                         f": not read, {track.reason}" if track.reason else "")
+    groups = [[Candidate(t.label, t.language, track=t) for t in tracks if t.kind == kind] for kind in KINDS]
+    if context.image_ocr is None and groups[2]:
+        looked.append("bitmap subtitle tracks need the image_ocr chain, which this caller does not offer")
+        groups[2] = []
+    picked = choose_in_order(groups, request.language, video)
+    if picked is None or picked.track is None:
+        looked.append(_found([c for g in groups for c in g], "subtitle tracks in the video", request.language))
+        looked += [f"{t.label}: {t.reason}" for t in tracks if t.reason]
         raise BackendUnavailable("no transcript: " + "; ".join(looked))
-    assert picked.stream is not None
-    context.log.info("subtitles: reading %s of %s", picked.label, video)
-    segments = read_stream(video, picked.stream)
-    context.progress(1, 1, picked.label)
-    return VideoResult(segments, language=picked.language or normalize_language(request.language), duration=info.duration,
-                       metadata={"subtitle_stream": picked.stream.index, "codec": picked.stream.codec})
+    track = picked.track
+    context.log.info("subtitles: reading %s of %s", track.label, video)
+    segments = _read_track(video, track, request, context)
+    context.progress(1, 1, track.label)
+    metadata: dict[str, object] = {"subtitle_stream": track.index, "codec": track.codec, "kind": track.kind}
+    if track.channel:
+        metadata["channel"] = track.channel
+    return VideoResult(segments, language=track.language or normalize_language(request.language), duration=info.duration,
+                       metadata=metadata)
+
+
+def _read_track(video: Path, track: Track, request: VideoRequest, context: RunContext) -> list[Segment]:
+    if track.cues:  # closed captions and packet-text tracks were read while listing
+        return list(track.cues)
+    if track.kind == "bitmap":
+        from .bitmaps import read_bitmap_track
+
+        ocr = context.image_ocr
+        assert ocr is not None
+
+        def read_image(image: Path, language: str | None) -> str:
+            try:
+                return "\n".join(page.text for page in ocr(image, language))
+            except NoBackendAnswered as exc:
+                raise BackendUnavailable(f"{track.label} needs OCR and no image_ocr backend could read it: {exc.message}") from None
+
+        return read_bitmap_track(video, track.index, read_image, request.language, context.progress)
+    from .embedded import read_stream
+
+    return read_stream(video, SubtitleStream(track.index, track.codec, track.language, track.title))

@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from framescribe import BadInput
 from framescribe.languages import is_known_language, normalize_language
 from framescribe.media import SubtitleStream
+
+if TYPE_CHECKING:
+    from .tracks import Track
 
 SUBTITLE_SUFFIXES = (".srt", ".vtt")
 
@@ -27,6 +31,7 @@ class Candidate:
     language: str | None  # ISO 639-1 when known
     path: Path | None = None
     stream: SubtitleStream | None = None
+    track: Track | None = None
 
     def describe(self) -> str:
         return f"{self.label} ({self.language or 'language not tagged'})"
@@ -93,3 +98,26 @@ def choose(candidates: Sequence[Candidate], language: str | None, video: Path) -
         f"{video}: several transcripts to choose from: {listed}",
         hint="choose one with --language LANG (e.g. --language en), or give --transcript FILE",
     )
+
+
+def choose_in_order(groups: Sequence[Sequence[Candidate]], language: str | None, video: Path) -> Candidate | None:
+    """The candidate to read from groups in order of preference (text, captions, bitmap tracks).
+
+    With a language: the first candidate tagged with it, in group order; failing that, when
+    nothing at all is tagged, a lone candidate of the first non-empty group (as a lone untagged
+    file is used). With no language: the first non-empty group decides, as :func:`choose` does
+    (several languages there are an error that lists them).
+    """
+    present = [list(g) for g in groups if g]
+    if not present:
+        return None
+    if language is None:
+        return choose(present[0], None, video)
+    wanted = normalize_language(language)
+    for group in present:
+        for candidate in group:
+            if candidate.language is not None and candidate.language == wanted:
+                return candidate
+    if all(c.language is None for g in present for c in g) and len(present[0]) == 1:
+        return present[0][0]
+    return None
