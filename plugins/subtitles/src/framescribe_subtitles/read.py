@@ -55,10 +55,15 @@ def _read_file(picked: Candidate, request: VideoRequest, settings: SubtitleSetti
 def _read_embedded(video: Path, request: VideoRequest, context: RunContext, looked: list[str]) -> VideoResult:
     from framescribe.media import probe
 
-    from .tracks import list_tracks
+    from .tracks import caption_tracks, list_tracks
 
     info = probe(video)  # BadInput for a file that is not media at all: no other backend could read it either
-    tracks = list_tracks(video, info)
+    tracks = list_tracks(video, info, captions=False)
+    text = [t for t in tracks if t.kind == "text"]
+    wanted = normalize_language(request.language)
+    # Scanning for closed captions reads the whole video stream: skipped when a text track wins anyway.
+    if not text or (wanted is not None and all(t.language != wanted for t in text)):
+        tracks += caption_tracks(video, info)
     for track in tracks:
         context.log.info("subtitles: %s carries %s%s", video.name, track.describe(),
                          f": not read, {track.reason}" if track.reason else "")

@@ -57,8 +57,15 @@ def list_tracks(video: Path, info: MediaInfo, captions: bool = True) -> list[Tra
     """The tracks of ``video`` (probed as ``info``); with ``captions``, the video streams are scanned for CEA-608."""
     tracks = [_subtitle_track(video, stream) for stream in info.subtitles]
     if captions:
-        for stream in info.video:
-            tracks += _caption_tracks(video, stream.index, stream.codec, info)
+        tracks += caption_tracks(video, info)
+    return tracks
+
+
+def caption_tracks(video: Path, info: MediaInfo) -> list[Track]:
+    """The closed-caption channels in the video streams of ``video`` (reads every video packet, decodes none)."""
+    tracks: list[Track] = []
+    for stream in info.video:
+        tracks += _caption_tracks(video, stream.index, stream.codec, info)
     return tracks
 
 
@@ -77,6 +84,9 @@ def _subtitle_track(video: Path, stream: SubtitleStream) -> Track:
     if cues is None:
         return Track("unreadable", stream.index, stream.codec, language, stream.title,
                      reason=f"codec {stream.codec!r} is not a subtitle codec ffmpeg reads here and its packets are not text")
+    if not cues:
+        return Track("unreadable", stream.index, stream.codec, language, stream.title,
+                     reason=f"codec {stream.codec!r} is unknown to ffmpeg here and its packets hold no text cues")
     return Track("text", stream.index, stream.codec, language, stream.title, cues=tuple(cues))
 
 
