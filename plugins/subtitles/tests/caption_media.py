@@ -12,9 +12,12 @@ repository), with the ffmpeg binary of imageio-ffmpeg, PyAV and OpenCV:
   encodes captions to 608 byte pairs (pop-on, roll-up and paint-on, special and
   extended characters), :func:`insert_captions` puts them in each access unit of a
   libx264 stream as ATSC A/53 SEI messages, and ffmpeg copies that stream into
-  MPEG-TS, MP4 and fragmented MP4. MPEG-2 video with captions in its picture user
-  data cannot be made this way (ffmpeg's mpeg2 encoder takes captions only from
-  decoded frames that carry them), so that path is not tested.
+  MPEG-TS, MP4 and fragmented MP4. ffmpeg's H.264 decoder hands those captions
+  on with each decoded picture and its encoders write them back (``-a53cc``), which
+  makes MPEG-2 video with captions in its picture user data (MPEG-TS, as ATSC
+  broadcasts are), H.264 with B-frames (captions in decode order, shown in
+  presentation order) and HEVC. CEA-708 services are not produced (no tool here
+  writes them).
 - bitmap tracks: ffmpeg encodes no PGS and turns no text into bitmaps, so
   :func:`write_pgs` writes a Blu-ray .sup (PCS/WDS/PDS/ODS/END segments, RLE) of
   text rendered with OpenCV; ffmpeg copies it into MKV (PGS) and re-encodes it to
@@ -89,7 +92,7 @@ def as_s_text_webvtt(path: Path) -> Path:
 
 # -- CEA-608 -------------------------------------------------------------------------------------------------
 
-def _odd(byte: int) -> int:
+def odd_parity(byte: int) -> int:
     return byte | 0x80 if bin(byte).count("1") % 2 == 0 else byte
 
 
@@ -101,16 +104,16 @@ FALLBACK = {"Ü": "U", "ü": "u", "«": '"', "»": '"', "Ä": "A", "Ö": "O", "�
 RCL, RU2, RDC, EDM, CR, ENM, EOC = 0x20, 0x25, 0x29, 0x2C, 0x2D, 0x2E, 0x2F
 
 
-def _control(code: int) -> list[tuple[int, int]]:
+def control(code: int) -> list[tuple[int, int]]:
     return [(0x14, code)] * 2  # sent twice, as real encoders do
 
 
-def _pac(row: int) -> list[tuple[int, int]]:
+def pac(row: int) -> list[tuple[int, int]]:
     table = {1: (0x11, 0x40), 2: (0x11, 0x60), 13: (0x13, 0x60), 14: (0x14, 0x40), 15: (0x14, 0x60)}
     return [table[row]] * 2
 
 
-def _chars(text: str) -> list[tuple[int, int]]:
+def chars(text: str) -> list[tuple[int, int]]:
     pairs: list[tuple[int, int]] = []
     pending: list[int] = []
 
@@ -157,41 +160,41 @@ class CaptionScript:
 
     def pop_on(self, lines: Sequence[str], duration: int = 60, pause: int = 10) -> None:
         """Load ``lines`` off screen, show them ``pause`` frames later (EOC), erase them ``duration`` frames on (EDM)."""
-        self._send(_control(RCL) + _control(ENM))
+        self._send(control(RCL) + control(ENM))
         for n, line in enumerate(lines):
-            self._send(_pac(15 - len(lines) + 1 + n) + _chars(line))
+            self._send(pac(15 - len(lines) + 1 + n) + chars(line))
         show = len(self.pairs) + pause
         hide = show + duration
         self.wait_until(show)
-        self._send(_control(EOC))
+        self._send(control(EOC))
         self.wait_until(hide)
-        self._send(_control(EDM))
+        self._send(control(EDM))
         self.truth.append((show / FPS, hide / FPS, "\n".join(lines)))
 
     def roll_up(self, lines: Sequence[str], erase_gap: int = 15) -> None:
         """Roll-up, two rows: each line shows from its first character until a later line pushes it out."""
-        self._send(_control(RU2) + _pac(15))
+        self._send(control(RU2) + pac(15))
         starts: list[int] = []
         ends: list[int] = []
         for n, line in enumerate(lines):
             if n:
-                cr = self._send(_control(CR))
+                cr = self._send(control(CR))
                 if n >= 2:
                     ends.append(cr)  # the line two above leaves the two-row window
             starts.append(len(self.pairs))
-            self._send(_chars(line))
+            self._send(chars(line))
             self.wait_until(len(self.pairs) + 20)  # a reading pause
         self.wait_until(len(self.pairs) + erase_gap)
-        erase = self._send(_control(EDM))
+        erase = self._send(control(EDM))
         ends += [erase] * (len(lines) - len(ends))
         self.truth += [(s / FPS, e / FPS, line) for s, e, line in zip(starts, ends, lines, strict=True)]
 
     def paint_on(self, hide_gap: int, text: str) -> None:
-        self._send(_control(RDC) + _pac(14))
+        self._send(control(RDC) + pac(14))
         first = len(self.pairs)
-        self._send(_chars(text))
+        self._send(chars(text))
         self.wait_until(len(self.pairs) + hide_gap)
-        hide = self._send(_control(EDM))
+        hide = self._send(control(EDM))
         self.truth.append((first / FPS, hide / FPS, text))
 
 
@@ -209,7 +212,7 @@ def cc_data_sei(pair: tuple[int, int], field: int = 1) -> bytes:
     """An H.264 SEI NAL unit (with start code) carrying one 608 pair as ATSC A/53 cc_data."""
     b1, b2 = pair
     valid = 0x04 if pair != (0, 0) else 0
-    triples = bytes([0xF8 | valid | (field - 1), _odd(b1), _odd(b2)])
+    triples = bytes([0xF8 | valid | (field - 1), odd_parity(b1), odd_parity(b2)])
     triples += bytes([0xFA, 0x00, 0x00]) * 2  # unused 708 slots, as broadcast encoders fill them
     cc_data = bytes([0x40 | 3, 0xFF]) + triples + b"\xff"
     body = b"\xb5\x00\x31GA94\x03" + cc_data
@@ -240,7 +243,8 @@ def insert_captions(h264: bytes, pairs: Sequence[tuple[int, int]]) -> bytes:
 
 
 def captioned_videos(folder: Path, script: CaptionScript) -> dict[str, Path]:
-    """The script's captions in H.264 SEI, in MPEG-TS, MP4 and fragmented MP4."""
+    """The script's captions in H.264 SEI (MPEG-TS, MP4, fragmented MP4), and re-encoded: MPEG-2 user data in
+    MPEG-TS, H.264 with B-frames in MP4, HEVC SEI in MP4."""
     seconds = len(script.pairs) / FPS + 0.5
     raw = folder / "plain.h264"
     ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s=160x90:r={FPS}:d={seconds}", "-c:v", "libx264", "-bf", "0",
@@ -252,6 +256,13 @@ def captioned_videos(folder: Path, script: CaptionScript) -> dict[str, Path]:
     ffmpeg(*common, str(out["ts"]))
     ffmpeg(*common, str(out["mp4"]))
     ffmpeg(*common, "-movflags", "+frag_keyframe+empty_moov+default_base_moof", str(out["fmp4"]))
+    # Re-encoded from the TS: the decoder passes the captions to the encoder with each picture.
+    reencodes = {"mpeg2_ts": ("cc_mpeg2.ts", ["-c:v", "mpeg2video", "-q:v", "8"]),
+                 "bframes_mp4": ("cc_bframes.mp4", ["-c:v", "libx264", "-bf", "3", "-g", str(FPS)]),
+                 "hevc_mp4": ("cc_hevc.mp4", ["-c:v", "libx265", "-x265-params", "log-level=error"])}
+    for key, (name, codec) in reencodes.items():
+        out[key] = folder / name
+        ffmpeg("-i", str(out["ts"]), *codec, "-a53cc", "1", str(out[key]))
     return out
 
 

@@ -38,7 +38,8 @@ EXTENDED_13 = "ÃãÍÌìÒòÕõ{}\\^_|~ÄäÖöß¥¤│ÅåØø┌┐└┘"
 PAC_ROWS = {(1, 0): 1, (1, 0x20): 2, (2, 0): 3, (2, 0x20): 4, (5, 0): 5, (5, 0x20): 6, (6, 0): 7, (6, 0x20): 8,
             (7, 0): 9, (7, 0x20): 10, (0, 0): 11, (3, 0): 12, (3, 0x20): 13, (4, 0): 14, (4, 0x20): 15}
 
-RCL, BS, RU2, RU3, RU4, RDC, EDM, CR, ENM, EOC = 0x20, 0x21, 0x25, 0x26, 0x27, 0x29, 0x2C, 0x2D, 0x2E, 0x2F
+RCL, BS, DER, RU2, RU3, RU4, RDC, TR, RTD, EDM, CR, ENM, EOC = (0x20, 0x21, 0x24, 0x25, 0x26, 0x27, 0x29, 0x2A, 0x2B, 0x2C,
+                                                                0x2D, 0x2E, 0x2F)
 TO1, TO2, TO3 = 0x21, 0x22, 0x23  # tab offsets (first byte 0x17/0x1F)
 
 
@@ -162,6 +163,12 @@ class Channel:
             if self.mode == "roll":
                 self._finish_roll(now)
             self.mode = "paint"
+        elif code in (TR, RTD):
+            # Text mode (T1/T2: service information, not captions): its characters are not shown
+            # as captions; what is on screen stays until erased.
+            self.mode = "text"
+        elif code == DER:
+            self._delete_to_end_of_row()
         elif code == EDM:
             self._finish_roll(now)
             self._finish_screen(now)
@@ -180,6 +187,15 @@ class Channel:
         elif code == BS:
             self.backspace()
 
+    def _delete_to_end_of_row(self) -> None:
+        if self.mode == "roll" and self.roll:
+            row = self.roll[-1].chars
+        elif (target := self._target()) is not None:
+            row = target[self.row]
+        else:
+            return
+        row[self.col:] = [" "] * (COLUMNS - self.col)
+
     def preamble(self, b1: int, b2: int) -> None:
         row = PAC_ROWS.get((b1 & 0x07, b2 & 0x20))
         if row is None:
@@ -196,6 +212,7 @@ class Decoder:
         self.base = 1 if field_number == 1 else 3
         self.channels = {self.base: Channel(), self.base + 1: Channel()}
         self.current = self.base
+        self.in_xds = False  # field 2 also carries XDS (programme information), which is not caption text
 
     def feed(self, b1: int, b2: int, now: float) -> None:
         if not (odd_parity_ok(b1) and odd_parity_ok(b2)):
@@ -203,8 +220,14 @@ class Decoder:
         b1, b2 = b1 & 0x7F, b2 & 0x7F
         if b1 == 0 and b2 == 0:
             return  # padding
+        if 0x01 <= b1 <= 0x0F:
+            self.in_xds = b1 != 0x0F  # 0x01-0x0E start or continue a packet, 0x0F ends it (with its checksum)
+            return
         if 0x10 <= b1 <= 0x1F:
+            self.in_xds = False
             self._control(b1, b2, now)
+            return
+        if self.in_xds:
             return
         channel = self.channels[self.current]
         channel.last_control = None
