@@ -16,7 +16,8 @@ repository), with the ffmpeg binary of imageio-ffmpeg, PyAV and OpenCV:
   on with each decoded picture and its encoders write them back (``-a53cc``), which
   makes MPEG-2 video with captions in its picture user data (MPEG-TS, as ATSC
   broadcasts are), H.264 with B-frames (captions in decode order, shown in
-  presentation order) and HEVC. CEA-708 services are not produced (no tool here
+  presentation order) and HEVC; lavfi's ``movie=...[out+subcc]`` source gives them
+  as a caption stream, which the MOV muxer writes as a ``c608`` track. CEA-708 services are not produced (no tool here
   writes them).
 - bitmap tracks: ffmpeg encodes no PGS and turns no text into bitmaps, so
   :func:`write_pgs` writes a Blu-ray .sup (PCS/WDS/PDS/ODS/END segments, RLE) of
@@ -40,8 +41,8 @@ FPS = 30
 Cue = tuple[float, float, str]  # start, end, text
 
 
-def ffmpeg(*args: str) -> None:
-    subprocess.run([ffmpeg_exe(), "-y", "-nostdin", "-hide_banner", "-loglevel", "error", *args], check=True)
+def ffmpeg(*args: str, cwd: Path | None = None) -> None:
+    subprocess.run([ffmpeg_exe(), "-y", "-nostdin", "-hide_banner", "-loglevel", "error", *args], check=True, cwd=cwd)
 
 
 def blank_video(path: Path, seconds: float, size: str = "320x180", codec: str = "libx264") -> Path:
@@ -244,7 +245,7 @@ def insert_captions(h264: bytes, pairs: Sequence[tuple[int, int]]) -> bytes:
 
 def captioned_videos(folder: Path, script: CaptionScript) -> dict[str, Path]:
     """The script's captions in H.264 SEI (MPEG-TS, MP4, fragmented MP4), and re-encoded: MPEG-2 user data in
-    MPEG-TS, H.264 with B-frames in MP4, HEVC SEI in MP4."""
+    MPEG-TS, H.264 with B-frames in MP4, HEVC SEI in MP4; and as a QuickTime c608 track of its own."""
     seconds = len(script.pairs) / FPS + 0.5
     raw = folder / "plain.h264"
     ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s=160x90:r={FPS}:d={seconds}", "-c:v", "libx264", "-bf", "0",
@@ -263,6 +264,10 @@ def captioned_videos(folder: Path, script: CaptionScript) -> dict[str, Path]:
     for key, (name, codec) in reencodes.items():
         out[key] = folder / name
         ffmpeg("-i", str(out["ts"]), *codec, "-a53cc", "1", str(out[key]))
+    # A QuickTime c608 caption track (from lavfi's movie=...[out+subcc]) beside a video that carries none.
+    out["c608_mov"] = folder / "cc_c608.mov"
+    ffmpeg("-f", "lavfi", "-i", f"movie={out['ts'].name}[out+subcc]", "-map", "0:0", "-map", "0:1", "-c:v", "libx264",
+           "-a53cc", "0", "-c:s", "copy", out["c608_mov"].name, cwd=folder)
     return out
 
 

@@ -82,7 +82,7 @@ def test_mov_text_in_mp4(tmp_path: Path, base_video: Path) -> None:
 
 # -- closed captions -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind", ["ts", "mp4", "fmp4", "mpeg2_ts", "bframes_mp4", "hevc_mp4"])
+@pytest.mark.parametrize("kind", ["ts", "mp4", "fmp4", "mpeg2_ts", "bframes_mp4", "hevc_mp4", "c608_mov"])
 def test_cea608_captions_are_read_once_each_with_their_timing(kind: str, cc_videos: dict[str, Path],
                                                               caption_script: CaptionScript) -> None:
     result = subtitles().transcribe(cc_videos[kind], backend="subtitles")

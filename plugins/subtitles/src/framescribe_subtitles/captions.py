@@ -23,7 +23,8 @@ from .cea608 import decode_pairs
 
 GA94 = b"GA94\x03"
 T35_PREFIX = b"\xb5\x00\x31"  # USA, ATSC
-CAPTION_CODECS = ("h264", "hevc", "mpeg2video")
+CAPTION_CODECS = ("h264", "hevc", "mpeg2video")  # video codecs that carry A/53 captions
+CAPTION_STREAM_CODECS = ("eia_608", "cc_dec")  # a caption track of its own (QuickTime c608; PyAV names its decoder)
 
 
 @dataclass
@@ -39,8 +40,8 @@ class CaptionScan:
         return decode_pairs(self.pairs, self.end)
 
 
-def scan_captions(video: Path, stream_index: int, max_seconds: float | None = None) -> CaptionScan:
-    """Every cc_data triple of video stream ``stream_index``, or those of its first ``max_seconds``."""
+def scan_captions(video: Path, stream_index: int) -> CaptionScan:
+    """Every cc_data triple of stream ``stream_index``: a video stream, or a caption stream of its own (MOV ``c608``)."""
     import av
 
     scan = CaptionScan(stream_index)
@@ -48,18 +49,15 @@ def scan_captions(video: Path, stream_index: int, max_seconds: float | None = No
     with av.open(str(video)) as container:
         stream: Any = container.streams[stream_index]
         codec = stream.codec_context.name if stream.codec_context is not None else ""
-        if codec not in CAPTION_CODECS:
+        if codec not in CAPTION_CODECS and codec not in CAPTION_STREAM_CODECS:
             return scan
         nal_length = _avcc_length_size(stream.codec_context.extradata, codec)
         base = _start_pts(container, stream)
         time_base = Fraction(stream.time_base)
-        limit = None if max_seconds is None else base + int(max_seconds / time_base)
         for order, packet in enumerate(container.demux(stream)):
             pts = packet.pts if packet.pts is not None else packet.dts
             if pts is None:
                 continue
-            if limit is not None and pts > limit:
-                break
             scan.end = max(scan.end, float((pts - base + (packet.duration or 0)) * time_base))
             data = bytes(packet)
             for cc in _cc_data_blocks(data, codec, nal_length):
@@ -117,6 +115,8 @@ def _unescape(nal: bytes) -> bytes:
 
 
 def _cc_data_blocks(data: bytes, codec: str, length_size: int | None) -> list[bytes]:
+    if codec in CAPTION_STREAM_CODECS:
+        return [_caption_sample_triples(data)]
     if codec == "mpeg2video":
         return [_cc_triples(chunk) for chunk in _after_each(data, b"\x00\x00\x01\xb2" + GA94)]
     found: list[bytes] = []
@@ -154,6 +154,23 @@ def _t35_messages(sei: bytes) -> list[bytes]:
         if kind == 4 and body.startswith(T35_PREFIX) and body[3:8] == GA94:
             out.append(body[8:])
     return out
+
+
+def _caption_sample_triples(data: bytes) -> bytes:
+    """cc_data triples of a caption stream's packet: already triples, or QuickTime ``cdat``/``cdt2`` atoms of pairs."""
+    if data[4:8] not in (b"cdat", b"cdt2"):
+        return data[: len(data) - len(data) % 3]
+    out, at = bytearray(), 0
+    while at + 8 <= len(data):
+        size, kind = int.from_bytes(data[at:at + 4], "big"), data[at + 4:at + 8]
+        if size < 8:
+            break
+        head = 0xFC if kind == b"cdat" else 0xFD  # field 1, field 2
+        body = data[at + 8:at + size]
+        for i in range(0, len(body) - 1, 2):
+            out += bytes([head, body[i], body[i + 1]])
+        at += size
+    return bytes(out)
 
 
 def _sei_number(sei: bytes, at: int) -> tuple[int, int]:

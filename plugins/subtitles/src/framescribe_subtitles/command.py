@@ -27,6 +27,7 @@ def tracks_command(video: str) -> None:
         return
     order = {kind: n for n, kind in enumerate(KINDS)}
     for track in sorted(tracks, key=lambda t: (order.get(t.kind, len(KINDS)), t.index, t.channel or "")):
-        where = track.channel or f"#{track.index}"
+        where = f"#{track.index}" + (f" {track.channel}" if track.channel else "")
+        codec = f"{track.codec} in video" if track.in_video else track.codec
         note = f"  not read: {track.reason}" if track.reason else (f"  {len(track.cues)} cues" if track.cues else "")
-        click.echo(f"{track.kind:<10} {where:<5} {track.codec:<18} {track.language or '-':<4} {track.title or ''}{note}".rstrip())
+        click.echo(f"{track.kind:<10} {where:<8} {codec:<20} {track.language or '-':<4} {track.title or ''}{note}".rstrip())

@@ -17,7 +17,7 @@ _BINARY = re.compile("[\x00-\x08\x0e-\x1f]")
 # hdmv_pgs_subtitle, dvb_subtitle) are read with OCR (bitmaps.py).
 TEXT_CODECS = frozenset({
     "mov_text", "subrip", "srt", "webvtt", "ass", "ssa", "text", "microdvd", "subviewer", "subviewer1",
-    "jacosub", "sami", "realtext", "mpl2", "pjs", "stl", "vplayer", "eia_608",
+    "jacosub", "sami", "realtext", "mpl2", "pjs", "stl", "vplayer",
 })
 
 

@@ -42,11 +42,12 @@ class Track:
     channel: str | None = None  # CC1-CC4 for captions
     reason: str | None = None  # why an unreadable track is not read
     cues: tuple[Segment, ...] = field(default=(), compare=False, repr=False)  # captions and packet text, read while listing
+    in_video: bool = False  # captions carried by the video stream itself
 
     @property
     def label(self) -> str:
         if self.kind == "captions":
-            return f"closed captions {self.channel} (CEA-608 in video stream #{self.index})"
+            return f"closed captions {self.channel} (CEA-608 in {'video stream' if self.in_video else 'caption track'} #{self.index})"
         return f"{self.kind} subtitle stream #{self.index} ({self.codec}{', ' + self.title if self.title else ''})"
 
     def describe(self) -> str:
@@ -70,7 +71,11 @@ def caption_tracks(video: Path, info: MediaInfo) -> list[Track]:
 
 
 def _subtitle_track(video: Path, stream: SubtitleStream) -> Track:
+    from .captions import CAPTION_STREAM_CODECS
+
     language = normalize_language(stream.language)
+    if stream.codec in CAPTION_STREAM_CODECS:
+        return _caption_stream_track(video, stream, language)
     if stream.codec in TEXT_CODECS:
         return Track("text", stream.index, stream.codec, language, stream.title)
     if stream.codec in BITMAP_CODECS:
@@ -90,6 +95,23 @@ def _subtitle_track(video: Path, stream: SubtitleStream) -> Track:
     return Track("text", stream.index, stream.codec, language, stream.title, cues=tuple(cues))
 
 
+def _caption_stream_track(video: Path, stream: SubtitleStream, language: str | None) -> Track:
+    from .captions import scan_captions
+
+    try:
+        found = scan_captions(video, stream.index).decode()
+    except Exception as exc:  # no stream may break the listing
+        log.debug("stream #%d of %s", stream.index, video, exc_info=True)
+        found, problem = {}, f"its packets could not be read ({exc})"
+    else:
+        problem = "it holds no captions"
+    if not found:
+        return Track("unreadable", stream.index, stream.codec, language, stream.title, reason=f"a caption track, but {problem}")
+    # The first channel with captions (CC1 nearly always).
+    channel, cues = min(found.items())
+    return Track("captions", stream.index, stream.codec, language, stream.title, channel=channel, cues=tuple(cues))
+
+
 def _caption_tracks(video: Path, index: int, codec: str, info: MediaInfo) -> list[Track]:
     from .captions import CAPTION_CODECS, scan_captions
 
@@ -101,5 +123,5 @@ def _caption_tracks(video: Path, index: int, codec: str, info: MediaInfo) -> lis
         log.info("subtitles: could not scan video stream #%d of %s for closed captions: %s", index, video, exc)
         return []
     audio_language = next((normalize_language(a.language) for a in info.audio if a.language), None)
-    return [Track("captions", index, "eia_608", audio_language, channel=channel, cues=tuple(cues))
+    return [Track("captions", index, "eia_608", audio_language, channel=channel, cues=tuple(cues), in_video=True)
             for channel, cues in sorted(scan.decode().items())]
