@@ -199,14 +199,19 @@ class CaptionScript:
         self.truth.append((first / FPS, hide / FPS, text))
 
 
-def standard_script() -> CaptionScript:
+def standard_script(repeats: int = 1) -> CaptionScript:
     script = CaptionScript()
+    for _ in range(repeats):
+        _standard_scenes(script)
+    return script
+
+
+def _standard_scenes(script: CaptionScript) -> None:
     script.pop_on(["♪ Music plays softly ♪"])
     script.pop_on(["Café for 50¢, ½ price!", "Über «tasty» crêpes"])
     script.roll_up(["Good evening, this is", "the late news with", "captions that roll up."])
     script.paint_on(30, "Painted on: 100°")
     script.wait_until(len(script.pairs) + 10)
-    return script
 
 
 def cc_data_sei(pair: tuple[int, int], field: int = 1) -> bytes:
@@ -243,12 +248,13 @@ def insert_captions(h264: bytes, pairs: Sequence[tuple[int, int]]) -> bytes:
     return bytes(out)
 
 
-def captioned_videos(folder: Path, script: CaptionScript) -> dict[str, Path]:
+def captioned_videos(folder: Path, script: CaptionScript, picture: str = "color=c=gray:s=160x90",
+                     reencode: bool = True) -> dict[str, Path]:
     """The script's captions in H.264 SEI (MPEG-TS, MP4, fragmented MP4), and re-encoded: MPEG-2 user data in
     MPEG-TS, H.264 with B-frames in MP4, HEVC SEI in MP4; and as a QuickTime c608 track of its own."""
     seconds = len(script.pairs) / FPS + 0.5
     raw = folder / "plain.h264"
-    ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s=160x90:r={FPS}:d={seconds}", "-c:v", "libx264", "-bf", "0",
+    ffmpeg("-f", "lavfi", "-i", f"{picture}:r={FPS}:d={seconds}", "-c:v", "libx264", "-bf", "0",
            "-g", str(FPS), "-pix_fmt", "yuv420p", "-x264-params", "slices=1", "-f", "h264", str(raw))
     captioned = folder / "captioned.h264"
     captioned.write_bytes(insert_captions(raw.read_bytes(), script.pairs))
@@ -257,6 +263,8 @@ def captioned_videos(folder: Path, script: CaptionScript) -> dict[str, Path]:
     ffmpeg(*common, str(out["ts"]))
     ffmpeg(*common, str(out["mp4"]))
     ffmpeg(*common, "-movflags", "+frag_keyframe+empty_moov+default_base_moof", str(out["fmp4"]))
+    if not reencode:
+        return out
     # Re-encoded from the TS: the decoder passes the captions to the encoder with each picture.
     reencodes = {"mpeg2_ts": ("cc_mpeg2.ts", ["-c:v", "mpeg2video", "-q:v", "8"]),
                  "bframes_mp4": ("cc_bframes.mp4", ["-c:v", "libx264", "-bf", "3", "-g", str(FPS)]),
