@@ -117,6 +117,29 @@ def test_bitmap_tracks_are_read_with_ocr(kind: str, codec: str, bitmap_tracks: d
         assert abs(seg.start - start) <= FRAME and abs(seg.end - end) <= FRAME
 
 
+def test_a_time_range_reads_only_the_bitmaps_inside_it(bitmap_tracks: dict[str, Path]) -> None:
+    pages: list[Path] = []
+    fs = subtitles()
+    original = fs.image_ocr
+
+    def counting(image: str | Path, **kwargs: object) -> list[object]:
+        pages.append(Path(image))
+        return original(image, **kwargs)  # type: ignore[arg-type]
+
+    fs.image_ocr = counting  # type: ignore[method-assign]
+    result = fs.transcribe(bitmap_tracks["pgs"], backend="subtitles", start=2.2, end=3.9)
+    assert [s.value for s in result.segments] == [BITMAP_CUES[1][2]]
+    assert len(pages) == 1  # the other two pictures were not sent to OCR
+
+
+def test_transcribe_verbose_lists_the_tracks(bitmap_tracks: dict[str, Path], capsys: pytest.CaptureFixture[str],
+                                             tmp_path: Path) -> None:
+    code = main(["transcribe", str(bitmap_tracks["vobsub"]), "-b", "subtitles", "-v", "-o", str(tmp_path / "out.json")])
+    _, err = capsys.readouterr()
+    assert code == 0
+    assert "carries bitmap subtitle stream #1 (dvdsub) (en)" in err and "reading bitmap subtitle stream #1" in err
+
+
 def test_bitmap_track_with_no_ocr_backend_able_is_skipped_with_a_reason(bitmap_tracks: dict[str, Path],
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     # The image_ocr chain holds only a remote backend with no key: the track is skipped, saying why.

@@ -41,11 +41,16 @@ class BitmapEvent:
 
 
 def read_bitmap_track(video: Path, stream_index: int, read_image: ReadImage, language: str | None,
-                      progress: Callable[[int, int, str], None] | None = None) -> list[Segment]:
-    """The events of bitmap subtitle track ``stream_index`` of ``video``, each read by ``read_image``."""
+                      progress: Callable[[int, int, str], None] | None = None,
+                      start: float | None = None, end: float | None = None) -> list[Segment]:
+    """The events of bitmap subtitle track ``stream_index`` of ``video``, each read by ``read_image``.
+
+    Only events showing between ``start`` and ``end`` (seconds) are read: OCR is the cost here.
+    """
     segments = []
     with tempfile.TemporaryDirectory(prefix="framescribe-subtitles-") as folder:
-        events = list(bitmap_events(*_with_known_palette(video, stream_index, Path(folder))))
+        events = [e for e in bitmap_events(*_with_known_palette(video, stream_index, Path(folder)))
+                  if (end is None or e.start < end) and (start is None or e.end > start)]
         if not events:
             raise BackendUnavailable(f"{video}: bitmap subtitle track #{stream_index} shows no pictures")
         for n, event in enumerate(events):

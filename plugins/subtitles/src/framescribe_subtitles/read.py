@@ -102,7 +102,7 @@ def _read_track(video: Path, track: Track, request: VideoRequest, context: RunCo
             except NoBackendAnswered as exc:
                 raise BackendUnavailable(f"{track.label} needs OCR and no image_ocr backend could read it: {exc.message}") from None
 
-        return read_bitmap_track(video, track.index, read_image, request.language, context.progress)
+        return read_bitmap_track(video, track.index, read_image, request.language, context.progress, request.start, request.end)
     from .embedded import read_stream
 
     return read_stream(video, SubtitleStream(track.index, track.codec, track.language, track.title))
