@@ -73,6 +73,20 @@ def test_an_unknown_binary_track_is_skipped_with_a_reason(tmp_path: Path, bitmap
     assert code == 0 and "unreadable" in out and "packets are not text" in out and "Traceback" not in err
 
 
+def test_a_track_that_breaks_while_read_is_skipped_with_a_reason(tmp_path: Path, bitmap_tracks: dict[str, Path]) -> None:
+    # A PGS track cut short inside a picture's data: whatever the decoder or our code makes of it, the
+    # backend answers or steps aside with a reason; it does not crash.
+    data = bitmap_tracks["pgs"].read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    try:
+        result = subtitles().transcribe(cut, backend="subtitles")
+    except NoBackendAnswered as exc:
+        assert "subtitles:" in exc.message and "failed" not in exc.message
+    else:
+        assert result.metadata["kind"] == "bitmap"
+
+
 def test_mov_text_in_mp4(tmp_path: Path, base_video: Path) -> None:
     video = mux_text_tracks(tmp_path / "mov.mp4", base_video, [("mov_text", "eng", "srt", TEXT_CUES)])
     result = subtitles().transcribe(video, backend="subtitles")

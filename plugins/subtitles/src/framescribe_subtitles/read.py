@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from framescribe import BackendUnavailable, NoBackendAnswered, RunContext, Segment, VideoRequest, VideoResult
+from framescribe import (
+    BackendUnavailable,
+    FramescribeError,
+    NoBackendAnswered,
+    RunContext,
+    Segment,
+    VideoRequest,
+    VideoResult,
+)
 from framescribe.languages import normalize_language
 from framescribe.media import SubtitleStream
 
@@ -78,7 +86,14 @@ def _read_embedded(video: Path, request: VideoRequest, context: RunContext, look
         raise BackendUnavailable("no transcript: " + "; ".join(looked))
     track = picked.track
     context.log.info("subtitles: reading %s of %s", track.label, video)
-    segments = _read_track(video, track, request, context)
+    try:
+        segments = _read_track(video, track, request, context)
+    except FramescribeError:
+        raise
+    except Exception as exc:
+        # No track may crash the backend: an unreadable one is skipped, saying why, and the chain moves on.
+        context.log.debug("subtitles: reading %s failed", track.label, exc_info=True)
+        raise BackendUnavailable(f"{track.label} of {video} could not be read ({type(exc).__name__}: {exc})") from exc
     context.progress(1, 1, track.label)
     metadata: dict[str, object] = {"subtitle_stream": track.index, "codec": track.codec, "kind": track.kind}
     if track.channel:
