@@ -9,6 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 
 from framescribe import Framescribe, MissingDependency
 from framescribe_rapidocr import engine
@@ -96,3 +97,13 @@ def test_small_text_is_read_scaled_up_with_boxes_in_image_pixels(fs: Framescribe
     assert result.layout is not None
     line_box = result.layout[0].box
     assert line_box is not None and line_box.height < 30 and line_box.x < 30, "boxes are in pixels of the original image"
+
+
+def test_text_only_in_the_alpha_channel_is_read(fs: Framescribe, tmp_path: Path) -> None:
+    # Grey+alpha, black everywhere, the letters opaque: OpenCV's colour decoding alone sees a black rectangle.
+    mask = Image.new("L", (620, 110), 0)
+    ImageDraw.Draw(mask).text((25, 25), "This is test message", font=ImageFont.load_default(size=44), fill=255)
+    path = tmp_path / "alpha.png"
+    Image.merge("LA", (Image.new("L", mask.size, 0), mask)).save(path)
+    [result] = fs.image_ocr(path, backend="rapidocr")
+    assert result.text.replace(" ", "") == "Thisistestmessage", result.text

@@ -57,10 +57,36 @@ def load_image(path: Path) -> Any:
     import numpy as np
 
     data = np.fromfile(str(path), dtype=np.uint8)
+    flat = _flattened(path)
+    if flat is not None:
+        return flat
     image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if image is None:
         raise BadInput(f"{path} is not an image OpenCV can read", hint="use png, jpeg, tiff, webp or bmp")
     return image
+
+
+def _flattened(path: Path) -> Any | None:
+    """The image as BGR composited onto a readable background when it has transparency, else None.
+
+    OpenCV's IMREAD_COLOR keeps the colour of transparent pixels: text that
+    lives only in the alpha channel (black pixels everywhere) would be a black
+    rectangle. Pillow reads the header alone to tell, so opaque images cost nothing here.
+    """
+    import numpy as np
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    from framescribe.transparency import flatten, has_alpha
+
+    try:
+        with Image.open(path) as img:
+            if not has_alpha(img):
+                return None
+            img.load()
+            rgb = flatten(ImageOps.exif_transpose(img)).convert("RGB")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return None  # OpenCV decides, with its own error
+    return np.ascontiguousarray(np.asarray(rgb)[:, :, ::-1])
 
 
 # RapidOCR's recogniser drops the spaces between words when lines are small (about 25 px tall:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from framescribe import Block, ImageRequest, Line, OcrResult, RunContext, Word
+from typing import Any
+
+from framescribe import BackendUnavailable, Block, ImageRequest, Line, OcrResult, RunContext, Word
+from framescribe.text_presence import missed_text
 
 from .engine import TextLine, load_image, read_lines
 
@@ -12,7 +15,19 @@ def ocr_image(request: ImageRequest, context: RunContext) -> list[OcrResult]:
     context.progress(0, 1, request.image.name)
     lines = read_lines(image, context.settings)
     context.progress(1, 1, request.image.name)
+    chars = sum(len(ln.text) for ln in lines)
+    missed = missed_text(chars, lambda: _gray(image))
+    if missed is not None:
+        # Not a quiet success with no text: the chain tries its next backend, or the user hears why.
+        raise BackendUnavailable(f"the image clearly holds text ({missed.lines} lines of letters found) but RapidOCR "
+                                 f"read {'almost nothing' if chars else 'nothing'} of it ({chars} characters)")
     return [to_result(lines, request.layout, image.shape[1], image.shape[0])]
+
+
+def _gray(image: Any) -> Any:
+    import cv2
+
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
 def to_result(lines: list[TextLine], layout: bool, width: int, height: int) -> OcrResult:

@@ -10,12 +10,14 @@ from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from framescribe.api import check_input_file
 from framescribe.errors import BadInput
+from framescribe.transparency import flatten
 
 FORMATS = "PNG, JPEG, TIFF, WebP, BMP"
 
 
 def open_pages(path: Path, max_pixels: int) -> list[Image.Image]:
-    """Every page of the image at ``path``, loaded and upright as a viewer shows it (EXIF orientation applied)."""
+    """Every page of the image at ``path``, loaded and upright as a viewer shows it (EXIF orientation applied),
+    as L or RGB (transparency flattened: :func:`framescribe.transparency.flatten`)."""
     check_input_file(path, "image")  # the core checked already; callers of this function directly get the same errors
     try:
         with warnings.catch_warnings():
@@ -42,7 +44,9 @@ def open_pages(path: Path, max_pixels: int) -> list[Image.Image]:
             except (OSError, SyntaxError, ValueError) as exc:
                 raise BadInput(f"{path} is corrupt or truncated (page {number}: {exc})",
                                hint="check that the file opens in an image viewer") from None
-            pages.append(page if page.mode in ("L", "RGB") else page.convert("RGB"))
+            # Transparent images are flattened onto a background their text reads against, never plain RGB:
+            # that keeps the colour of transparent pixels, often black everywhere (text only in the alpha).
+            pages.append(flatten(page))
         return pages
 
 

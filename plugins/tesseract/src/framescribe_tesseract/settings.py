@@ -17,7 +17,8 @@ class TesseractSettings(BackendSettings):
     psm: int = Field(3, ge=0, le=13, description="page segmentation mode for images (3 = automatic)")
     oem: int = Field(1, ge=0, le=3, description="OCR engine mode (1 = LSTM)")
     dpi: int = Field(300, ge=50, le=2400, description="resolution Tesseract assumes when the image does not say")
-    detect_orientation: bool = Field(False, description="find the page's rotation (OSD) and turn it upright first")
+    detect_orientation: bool = Field(True, description="when a page reads poorly, find its rotation (OSD) and read it "
+                                     "turned upright if that reads better; false skips the check")
     preprocess: bool = Field(True, description="greyscale and enlarge small images before OCR")
     min_confidence: float = Field(0.0, ge=0, le=1, description="image OCR: words below this confidence are dropped")
     max_pixels: int = Field(60_000_000, ge=1, description="images with more pixels are refused (decompression bombs)")
