@@ -270,27 +270,38 @@ def batch_part(backend: str, markdown: Path) -> None:
               '>/dev/null 2>&1')
     theirs = ["xargs", "-P", str(cores), "-n", "1", "sh", "-c", script, "sh"]
     listing = "\n".join(str(p.path) for p in pages) + "\n"
-    seconds: dict[str, list[float]] = {"framescribe ocr": [], f"tesseract CLI, {cores} at a time": []}
+    cli = f"tesseract CLI, {cores} at a time"
+    seconds: dict[str, list[float]] = {"framescribe ocr": [], cli: []}
+    cpu: dict[str, list[float]] = {"framescribe ocr": [], cli: []}
+    waited, run_began = cpu_waiting(), time.perf_counter()
     for _ in range(3):  # taking turns
-        began = time.perf_counter()
-        subprocess.run(ours, check=True)
-        seconds["framescribe ocr"].append(time.perf_counter() - began)
-        began = time.perf_counter()
-        subprocess.run(theirs, input=listing, text=True, check=False)  # a page it cannot read scores as empty
-        seconds[f"tesseract CLI, {cores} at a time"].append(time.perf_counter() - began)
+        for name, command, stdin in (("framescribe ocr", ours, None), (cli, theirs, listing)):
+            cpu_before, began = _cpu_seconds(), time.perf_counter()
+            # check=False for the CLI: a page it cannot read scores as empty.
+            subprocess.run(command, input=stdin, text=True, check=name != cli)
+            seconds[name].append(time.perf_counter() - began)
+            cpu[name].append(_cpu_seconds() - cpu_before)
     results = json.loads((out / "ours.json").read_text())
     by_source: dict[str, list[str]] = {}
     for r in results:
         by_source.setdefault(Path(r["source"]).name, []).append(r["text"])
     ours_cer = [cer_pair(p.truth, "\n".join(by_source.get(p.path.name, [])))[1] for p in pages]
     theirs_cer = [cer_pair(p.truth, _read_or_empty(out / (p.path.name + ".txt")))[1] for p in pages]
-    rows = []
+    rows: list[list[object]] = []
     for (name, times), scores in zip(seconds.items(), (ours_cer, theirs_cer), strict=True):
         median = statistics.median(times)
-        rows.append([name, len(pages), median, f"{len(pages) / median * 60:.1f}", statistics.mean(scores)])
-    ratio = statistics.median(seconds[f"tesseract CLI, {cores} at a time"]) / statistics.median(seconds["framescribe ocr"])
-    rows.append(["**framescribe / CLI**", "", None, f"{ratio:.2f}x", None])
-    body = tables.markdown(["runner", "pages", "s (median of 3)", "pages per minute", "CER, words in any order"], rows)
+        rows.append([name, len(pages), median, f"{len(pages) / median * 60:.1f}", statistics.median(cpu[name]),
+                     statistics.mean(scores)])
+    wall = statistics.median(seconds[cli]) / statistics.median(seconds["framescribe ocr"])
+    used = statistics.median(cpu[cli]) / statistics.median(cpu["framescribe ocr"])
+    rows.append(["**framescribe / CLI**", "", None, f"{wall:.2f}x", f"{used:.2f}x", None])
+    body = tables.markdown(["runner", "pages", "s (median of 3)", "pages per minute", "CPU s (median)",
+                            "CER, words in any order"], rows)
+    waited_now = cpu_waiting()
+    if waited is not None and waited_now is not None:
+        share = (waited_now - waited) / 1e6 / (time.perf_counter() - run_began)
+        body += (f"\nCPU pressure during the run: some task waited for a core {share:.0%} of the time "
+                 "(near 0 % on an otherwise idle machine).\n")
     print("\n" + body)
     tables.save(markdown, "Image OCR batch", body)
 
