@@ -107,3 +107,15 @@ def test_text_only_in_the_alpha_channel_is_read(fs: Framescribe, tmp_path: Path)
     Image.merge("LA", (Image.new("L", mask.size, 0), mask)).save(path)
     [result] = fs.image_ocr(path, backend="rapidocr")
     assert result.text.replace(" ", "") == "Thisistestmessage", result.text
+
+
+def test_lines_dropped_by_min_confidence_are_not_a_failure_to_read(tmp_path: Path) -> None:
+    image = Image.new("L", (800, 200), 255)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(["Meeting moved to Friday", "Bring the signed forms"]):
+        draw.text((30, 30 + 70 * i), line, font=ImageFont.load_default(size=40), fill=0)
+    path = tmp_path / "plain.png"
+    image.save(path)
+    strict = Framescribe({"backends": {"rapidocr": {"min_confidence": 1.0}}}, use_cache=False)
+    [result] = strict.image_ocr(path, backend="rapidocr")
+    assert result.text == "" and result.word_count == 0

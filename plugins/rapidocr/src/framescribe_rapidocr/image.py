@@ -17,6 +17,12 @@ def ocr_image(request: ImageRequest, context: RunContext) -> list[OcrResult]:
     context.progress(1, 1, request.image.name)
     chars = sum(len(ln.text) for ln in lines)
     missed = missed_text(chars, lambda: _gray(image))
+    if missed is not None and context.settings.min_confidence > 0:
+        # Lines the user's min_confidence dropped are not a failure to read: look again without it (rare: only
+        # when almost nothing was kept from an image that clearly holds text).
+        unfiltered = read_lines(image, context.settings.model_copy(update={"min_confidence": 0.0}))
+        if missed_text(sum(len(ln.text) for ln in unfiltered), lambda: _gray(image)) is None:
+            missed = None
     if missed is not None:
         # Not a quiet success with no text: the chain tries its next backend, or the user hears why.
         raise BackendUnavailable(f"the image clearly holds text ({missed.lines} lines of letters found) but RapidOCR "
