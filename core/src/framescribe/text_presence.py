@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = ["ALMOST_NOTHING", "UNREAD_SHARE", "TextEvidence", "find_text", "missed_text"]
+
 MAX_SIDE = 1600  # pixels: larger images are looked at scaled down (letters stay well above MIN_HEIGHT)
 MIN_HEIGHT = 6  # pixels: smaller shapes are not legible letters
 MIN_ROW = 6  # shapes in a row for it to count as a text line

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from PIL import Image
 
+__all__ = ["background_level", "flatten", "has_alpha"]
+
 ALPHA_MODES = frozenset({"LA", "La", "RGBA", "RGBa", "PA"})
 OPAQUE = 128  # alpha at or above this counts as drawn when deciding the background
 DRAWING_SHARE = 0.5  # opaque share of the image at most this much: the opaque pixels are the drawing, not a page

@@ -10,7 +10,8 @@ import framescribe_rapidocr
 
 SOURCES = sorted(Path(framescribe_rapidocr.__file__).parent.glob("*.py"))
 # The modules framescribe documents for plugin authors; each exports its API in __all__.
-PUBLIC_MODULES = {"framescribe", "framescribe.video", "framescribe.testing"}
+PUBLIC_MODULES = {"framescribe", "framescribe.video", "framescribe.testing", "framescribe.transparency",
+                  "framescribe.text_presence"}
 
 
 def framescribe_imports(source: str) -> list[tuple[str, str | None]]:
@@ -33,7 +34,8 @@ def test_only_public_framescribe_names_are_imported() -> None:
             if name is not None:
                 assert name in importlib.import_module(module).__all__, f"{path.name}: {module}.{name} is not public"
             seen.add(module)
-    assert seen == {"framescribe", "framescribe.video"}  # the pipeline is reused, not copied
+    # The pipeline is reused, not copied; so are flattening transparency and telling text from no text.
+    assert seen == {"framescribe", "framescribe.video", "framescribe.transparency", "framescribe.text_presence"}
 
 
 def test_the_check_catches_internal_imports() -> None:
