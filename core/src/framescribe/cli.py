@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from . import __version__
+from .cache_command import cache_group
 from .errors import EXIT_FAILURE, EXIT_USAGE, FramescribeError, is_user_os_error, user_error
 from .outputs import Output, check_output
 
@@ -173,8 +174,9 @@ def video_options(f: F) -> F:
 
 
 def _setup(verbose: int, quiet: bool) -> None:
-    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(level=level, format="framescribe: %(message)s", stream=sys.stderr, force=True)
+    from .logs import setup_logging
+
+    setup_logging(verbose, quiet)
 
 
 def _framescribe(config_path: str | None, plugins: Sequence[str], no_cache: bool) -> Any:
@@ -266,8 +268,8 @@ def ocr_cmd(images: tuple[str, ...], backend: str | None, language: str | None, 
       framescribe ocr receipt.jpg
       framescribe ocr page-*.png -f json --layout -o pages.json
     """
-    from .api import check_input_file
     from .formats import format_ocr
+    from .inputs import check_input_file
     from .progress import ProgressBar
 
     _setup(opts["verbose"], opts["quiet"])
@@ -381,10 +383,10 @@ def eval_cmd(truth: str, pred: str, as_json: bool, min_iou: float, max_cer: floa
       framescribe eval clip.truth.srt clip.pred.json
       framescribe eval clip.truth.json clip.pred.vtt --json
     """
-    from .api import check_input_file
     from .errors import BadInput
     from .evaluate import format_table, score_segments
     from .formats import read_timed_text
+    from .inputs import check_input_file
 
     results = []
     for role, path in (("reference", truth), ("prediction", pred)):
@@ -429,6 +431,9 @@ def plugin_new_cmd(name: str, directory: str | None, capabilities: tuple[str, ..
     for path in files:
         click.echo(f"created {path}")
     click.echo(f"\nnext: pip install -e '{root}[test]' && framescribe backends && pytest {root}")
+
+
+cli.add_command(cache_group)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,12 @@ With none of them the embedded default applies: local backends only.
     [backends.twelvelabs]
     api_key = "${TWELVE_LABS_API_KEY}"          # read from the environment
     index_id = "6543..."
+
+    [cache]
+    max_size_mb = 256                           # the result cache's cap (0: no cache)
+
+A place that cannot be read (an unreadable home or config directory) is
+skipped like a missing one; only a file named explicitly must be readable.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cache import DEFAULT_MAX_SIZE_MB
 from .errors import ConfigError
 from .types import CAPABILITIES, Capability
 
@@ -44,6 +51,7 @@ class Config:
     # Keys whose ${VAR} was unset: (backend, key) -> VAR, so errors can say which variable to set.
     unset_env: dict[tuple[str, str], str] = field(default_factory=dict)
     from_mapping: bool = False  # given as a mapping through the Python API
+    cache_max_size_mb: int = DEFAULT_MAX_SIZE_MB  # [cache] max_size_mb
 
     @property
     def origin(self) -> str:
@@ -74,8 +82,11 @@ def find_config(explicit: str | os.PathLike[str] | None = None) -> Path | None:
             raise ConfigError(f"FRAMESCRIBE_CONFIG={env}: no such file")
         return path
     for candidate in (Path("framescribe.toml"), user_config_path()):
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except OSError:  # e.g. an unreadable home: nothing can be found there, as when it is missing
+            continue
     return None
 
 
@@ -101,10 +112,11 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | None = None
 
 def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
     where = str(path) if path else "config mapping"
-    unknown = set(data) - {"capabilities", "backends"}
+    unknown = set(data) - {"capabilities", "backends", "cache"}
     if unknown:
-        raise ConfigError(f"{where}: unknown table or key {sorted(unknown)}; allowed: capabilities, backends")
+        raise ConfigError(f"{where}: unknown table or key {sorted(unknown)}; allowed: capabilities, backends, cache")
     config = Config(path)
+    config.cache_max_size_mb = _cache_table(data.get("cache", {}), where)
     caps = data.get("capabilities", {})
     if not isinstance(caps, Mapping):
         raise ConfigError(f"{where}: [capabilities] must be a table of capability = [backend names]")
@@ -130,6 +142,15 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
                 continue
             config.backends[name][key] = resolved
     return config
+
+
+def _cache_table(table: Any, where: str) -> int:
+    if not isinstance(table, Mapping) or set(table) - {"max_size_mb"}:
+        raise ConfigError(f"{where}: [cache] takes one key, max_size_mb (the cache's cap in megabytes; 0: no cache)")
+    size = table.get("max_size_mb", DEFAULT_MAX_SIZE_MB)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise ConfigError(f"{where}: [cache] max_size_mb must be a whole number of megabytes >= 0, not {size!r}")
+    return size
 
 
 _UNSET = object()

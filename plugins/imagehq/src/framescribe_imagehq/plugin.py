@@ -23,8 +23,6 @@ def register_backends(register: Callable[[BackendSpec], None]) -> None:
 
 @framescribe.hookimpl
 def image_ocr(backend: str, request: ImageRequest, context: RunContext) -> list[OcrResult] | None:
-    if backend != NAME:
-        return None
     from .jobs import run_job
 
     return [run_job(request, context)]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-import sys
 from typing import Any, cast
 
 import click
@@ -28,12 +26,12 @@ def process_command(keys: tuple[str, ...], layout: bool, fmt: str, output: str |
     """
     from framescribe import Framescribe
     from framescribe.formats import format_ocr, write_atomic
+    from framescribe.logs import setup_logging
 
     from .service import NAME, process_key
     from .settings import OcrServicesSettings
 
-    level = logging.ERROR if opts["quiet"] else (logging.WARNING, logging.INFO, logging.DEBUG)[min(opts["verbose"], 2)]
-    logging.basicConfig(level=level, format="framescribe: %(message)s", stream=sys.stderr, force=True)
+    setup_logging(opts["verbose"], opts["quiet"])
     settings = cast(OcrServicesSettings, Framescribe(opts["config_path"], plugins=opts["plugins"], use_cache=False).settings_for(NAME))
     results = []
     for key in keys:

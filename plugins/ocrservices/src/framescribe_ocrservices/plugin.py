@@ -30,8 +30,6 @@ def register_backends(register: Callable[[BackendSpec], None]) -> None:
 
 @framescribe.hookimpl
 def image_ocr(backend: str, request: ImageRequest, context: RunContext) -> list[OcrResult] | None:
-    if backend != NAME:
-        return None
     from .service import ocr_image
 
     return [ocr_image(request, context)]

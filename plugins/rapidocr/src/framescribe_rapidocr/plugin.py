@@ -34,8 +34,6 @@ def register_backends(register: Callable[[BackendSpec], None]) -> None:
 
 @framescribe.hookimpl
 def image_ocr(backend: str, request: ImageRequest, context: RunContext) -> list[OcrResult] | None:
-    if backend != NAME:
-        return None
     from .image import ocr_image
 
     return ocr_image(request, context)
@@ -43,8 +41,6 @@ def image_ocr(backend: str, request: ImageRequest, context: RunContext) -> list[
 
 @framescribe.hookimpl
 def video_text(backend: str, request: VideoRequest, context: RunContext) -> VideoResult | None:
-    if backend != NAME:
-        return None
     from .video import read_video
 
     return read_video(request, context)

@@ -28,8 +28,6 @@ def register_backends(register: Callable[[BackendSpec], None]) -> None:
 
 @framescribe.hookimpl
 def transcribe(backend: str, request: VideoRequest, context: RunContext) -> VideoResult | None:
-    if backend != "subtitles":
-        return None
     from .read import read_transcript
 
     return read_transcript(request, context.settings, context)

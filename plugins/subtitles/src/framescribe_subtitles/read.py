@@ -18,7 +18,7 @@ from framescribe.media import SubtitleStream
 
 from .parse import read_subtitle_file
 from .settings import SubtitleSettings
-from .sources import Candidate, choose, choose_in_order, files_beside, language_of_name
+from .sources import Candidate, choose, choose_in_order, files_beside, language_of_name, sidecar_patterns
 from .tracks import KINDS, Track
 
 
@@ -35,6 +35,8 @@ def read_transcript(request: VideoRequest, settings: SubtitleSettings, context: 
         raise BackendUnavailable("no transcript given and no local video to look beside or inside")
     looked: list[str] = []
     if settings.beside:
+        # Before reading: the answer depends on which subtitle files sit beside the video and what they say.
+        context.record_inputs_matching(video.parent, sidecar_patterns(video))
         files = files_beside(video)
         picked = choose(files, request.language, video)
         if picked is not None:

@@ -8,6 +8,7 @@ are an error that lists them, since guessing would silently pick the wrong one.
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,12 @@ def files_beside(video: Path) -> list[Candidate]:
             lang = normalize_language(tags[0]) if is_known_language(tags[0]) else None
             found.append(Candidate(name, lang, path=entry))
     return found
+
+
+def sidecar_patterns(video: Path) -> list[str]:
+    """fnmatch patterns for every name :func:`files_beside` can pick (for the cache's record of inputs)."""
+    stem = glob.escape(video.stem)
+    return [f"{stem}{tags}{suffix}" for tags in ("", ".*") for suffix in SUBTITLE_SUFFIXES]
 
 
 def streams_inside(streams: Sequence[SubtitleStream]) -> list[Candidate]:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
-from framescribe.api import check_input_file
 from framescribe.errors import BadInput
 from framescribe.transparency import flatten
 
@@ -18,7 +17,7 @@ FORMATS = "PNG, JPEG, TIFF, WebP, BMP"
 def open_pages(path: Path, max_pixels: int) -> list[Image.Image]:
     """Every page of the image at ``path``, loaded and upright as a viewer shows it (EXIF orientation applied),
     as L or RGB (transparency flattened: :func:`framescribe.transparency.flatten`)."""
-    check_input_file(path, "image")  # the core checked already; callers of this function directly get the same errors
+    # The core checked the file before the chain ran (framescribe.inputs); what is left to catch is what opening finds.
     try:
         with warnings.catch_warnings():
             limit = Image.MAX_IMAGE_PIXELS or float("inf")

@@ -38,8 +38,6 @@ def register_backends(register: Callable[[BackendSpec], None]) -> None:
 
 @framescribe.hookimpl
 def image_ocr(backend: str, request: ImageRequest, context: RunContext) -> list[OcrResult] | None:
-    if backend != NAME:
-        return None
     from .image_ocr import ocr_image
 
     return ocr_image(request.image, context.settings, request.language, request.layout)
@@ -47,8 +45,6 @@ def image_ocr(backend: str, request: ImageRequest, context: RunContext) -> list[
 
 @framescribe.hookimpl
 def video_text(backend: str, request: VideoRequest, context: RunContext) -> VideoResult | None:
-    if backend != NAME:
-        return None
     from .video_text import run_video_text
 
     return run_video_text(request, context)

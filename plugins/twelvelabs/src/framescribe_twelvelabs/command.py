@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +29,9 @@ def index_command(video: Path | None, url: str | None, language: str | None, **o
     """
     import time
 
-    from framescribe import Framescribe, FramescribeError
-    from framescribe.api import check_input_file
-    from framescribe.backend import RunContext
+    from framescribe import BackendUnavailable, Framescribe, FramescribeError
+    from framescribe.inputs import check_input_file
+    from framescribe.logs import setup_logging
     from framescribe.progress import ProgressBar
 
     from . import NAME
@@ -43,22 +41,20 @@ def index_command(video: Path | None, url: str | None, language: str | None, **o
 
     if (video is None) == (url is None):
         raise click.UsageError("give a VIDEO file or --url, not both and not neither")
-    level = logging.ERROR if opts["quiet"] else (logging.WARNING, logging.INFO, logging.DEBUG)[min(opts["verbose"], 2)]
-    logging.basicConfig(level=level, format="framescribe: %(message)s", stream=sys.stderr, force=True)
-    log = logging.getLogger(f"framescribe.{NAME}")
+    setup_logging(opts["verbose"], opts["quiet"])
     bar = ProgressBar("twelvelabs-index", enabled=False if opts["quiet"] else None)
     try:
         fs = Framescribe(opts["config_path"], plugins=opts["plugins"], use_cache=False)
-        settings = fs.settings_for(NAME)
+        try:
+            context = fs.context_for(NAME, bar)
+        except BackendUnavailable as exc:
+            raise FramescribeError(exc.message) from None
+        settings = context.settings
         assert isinstance(settings, TwelveLabsSettings)
-        reason = fs.host.get(NAME).spec.unavailable_reason(settings)
-        if reason is not None:
-            raise FramescribeError(f"{NAME} cannot run: {reason}")
         if url is not None:
-            video_id = index_url(settings, url, language, bar, log)
+            video_id = index_url(settings, url, language, bar, context.log)
         else:
             path = check_input_file(video, "video")
-            context = RunContext(NAME, settings, fs.state, bar, log)
             video_id, _ = index_file(client_for(settings), settings, context, path, language or settings.language,
                                      None, time.monotonic() + settings.timeout)
     finally:

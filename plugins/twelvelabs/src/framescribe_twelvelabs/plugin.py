@@ -29,8 +29,6 @@ def register_backends(register: Callable[[BackendSpec], None]) -> None:
 
 @framescribe.hookimpl
 def transcribe(backend: str, request: VideoRequest, context: RunContext) -> VideoResult | None:
-    if backend != NAME:
-        return None
     from .service import run
 
     return run("transcription", request, context)
@@ -38,8 +36,6 @@ def transcribe(backend: str, request: VideoRequest, context: RunContext) -> Vide
 
 @framescribe.hookimpl
 def video_text(backend: str, request: VideoRequest, context: RunContext) -> VideoResult | None:
-    if backend != NAME:
-        return None
     from .service import run
 
     return run("text-in-video", request, context)

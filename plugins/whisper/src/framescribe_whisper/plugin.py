@@ -34,8 +34,6 @@ def register_backends(register: Callable[[BackendSpec], None]) -> None:
 
 @framescribe.hookimpl
 def transcribe(backend: str, request: VideoRequest, context: RunContext) -> VideoResult | None:
-    if backend != "whisper":
-        return None
     from .recognize import transcribe_video
 
     return transcribe_video(request, context.settings, context)
