@@ -200,10 +200,20 @@ class ResultCache:
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
-            self._conn = open_db(self.path, LOCK_TIMEOUT,
-                                 "CREATE TABLE IF NOT EXISTS entries (key TEXT PRIMARY KEY, value TEXT NOT NULL,"
-                                 " inputs TEXT, size INTEGER NOT NULL, accessed REAL NOT NULL)",
-                                 "CREATE INDEX IF NOT EXISTS entries_accessed ON entries (accessed)")
+            conn = open_db(self.path, LOCK_TIMEOUT)
+            try:
+                if conn.execute("PRAGMA user_version").fetchone()[0] != CACHE_FORMAT:
+                    # Another format (an older framescribe): its entries could not be checked, so they go.
+                    with conn:
+                        conn.execute("DROP TABLE IF EXISTS entries")
+                        conn.execute("CREATE TABLE entries (key TEXT PRIMARY KEY, value TEXT NOT NULL, inputs TEXT,"
+                                     " checksum TEXT NOT NULL, size INTEGER NOT NULL, accessed REAL NOT NULL)")
+                        conn.execute("CREATE INDEX entries_accessed ON entries (accessed)")
+                        conn.execute(f"PRAGMA user_version = {CACHE_FORMAT}")
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
         return self._conn
 
     @contextmanager
@@ -212,7 +222,10 @@ class ResultCache:
             with self._lock:
                 yield
         except (sqlite3.Error, OSError, ValueError) as exc:
-            self._give_up(f"cannot {action} {self.path}: {_describe(exc)}")
+            reason = _describe(exc)
+            if isinstance(exc, (FileExistsError, NotADirectoryError)):
+                reason = _missing_reason(self.path) or reason  # "... is not a directory" says more
+            self._give_up(f"cannot {action} {self.path}: {reason}")
 
     def _give_up(self, problem: str) -> None:
         self.close()
@@ -240,11 +253,12 @@ class ResultCache:
             for row_key in (key, _bound(key, location)):
                 if row_key is None:
                     continue
-                row = self._db().execute("SELECT value, inputs FROM entries WHERE key=?", (row_key,)).fetchone()
+                row = self._db().execute("SELECT value, inputs, checksum FROM entries WHERE key=?", (row_key,)).fetchone()
                 if row is None:
                     continue
-                value_text, inputs_text = row
-                if inputs_text is not None and not Inputs.still_hold(json.loads(inputs_text), self.digests):
+                value_text, inputs_text, checksum = row
+                damaged = _checksum(value_text, inputs_text) != checksum
+                if damaged or (inputs_text is not None and not Inputs.still_hold(json.loads(inputs_text), self.digests)):
                     with self._db() as db:
                         db.execute("DELETE FROM entries WHERE key=?", (row_key,))
                     return None
@@ -267,8 +281,8 @@ class ResultCache:
         if size > self.max_size:
             return
         with self._guard("write the cache"), self._db() as db:
-            db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)",
-                       (row_key, value_text, inputs_text, size, time.time()))
+            db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)",
+                       (row_key, value_text, inputs_text, _checksum(value_text, inputs_text), size, time.time()))
             self._evict(db)
 
     def _evict(self, db: sqlite3.Connection) -> None:
@@ -290,6 +304,7 @@ class ResultCache:
 
     def info(self) -> CacheInfo:
         """Entries, size and cap; never creates the cache when there is none yet."""
+        self._quiet = True  # the caller shows the problem
         entries = size = 0
         missing = _missing_reason(self.path)
         if missing is None:
@@ -322,6 +337,11 @@ class ResultCache:
             with suppress(sqlite3.Error):
                 self._conn.close()
             self._conn = None
+
+
+def _checksum(value_text: str, inputs_text: str | None) -> str:
+    # A row damaged on disk (or by hand) is a miss, never a wrong answer.
+    return hashlib.sha256(f"{value_text}\0{inputs_text}".encode()).hexdigest()[:32]
 
 
 def _bound(key: str, location: str | None) -> str | None:

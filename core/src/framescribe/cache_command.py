@@ -62,7 +62,7 @@ def clear_cmd(config_path: str | None) -> None:
     try:
         dropped = cache.clear()
     except OSError as exc:
-        raise FramescribeError(f"cannot clear the cache: {exc}",
+        raise FramescribeError(str(exc),
                                hint="check FRAMESCRIBE_CACHE_DIR, or remove the file named above yourself") from None
     finally:
         cache.close()
