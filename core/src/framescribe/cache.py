@@ -191,6 +191,7 @@ class ResultCache:
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._quiet = False
+        self._last_use = 0.0
 
     @property
     def path(self) -> Path:
@@ -263,7 +264,7 @@ class ResultCache:
                         db.execute("DELETE FROM entries WHERE key=?", (row_key,))
                     return None
                 with self._db() as db:
-                    db.execute("UPDATE entries SET accessed=? WHERE key=?", (time.time(), row_key))
+                    db.execute("UPDATE entries SET accessed=? WHERE key=?", (self._now(), row_key))
                 return json.loads(value_text)
         return None
 
@@ -282,8 +283,13 @@ class ResultCache:
             return
         with self._guard("write the cache"), self._db() as db:
             db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?)",
-                       (row_key, value_text, inputs_text, _checksum(value_text, inputs_text), size, time.time()))
+                       (row_key, value_text, inputs_text, _checksum(value_text, inputs_text), size, self._now()))
             self._evict(db)
+
+    def _now(self) -> float:
+        # Strictly increasing within a run, so two uses in one clock tick still have an order.
+        self._last_use = max(time.time(), self._last_use + 1e-6)
+        return self._last_use
 
     def _evict(self, db: sqlite3.Connection) -> None:
         total = db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[0]

@@ -80,8 +80,9 @@ class MediaInfo:
     subtitles: list[SubtitleStream] = field(default_factory=list)
 
 
-def probe(path: Path) -> MediaInfo:
-    """Streams and duration of ``path``; BadInput when it is not a media file ffmpeg can read."""
+def probe(path: str | os.PathLike[str]) -> MediaInfo:
+    """Streams and duration of ``path`` (a str or path-like); BadInput when it is not a media file ffmpeg can read."""
+    path = Path(path)
     try:
         import av
     except ImportError:
