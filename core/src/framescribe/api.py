@@ -66,7 +66,8 @@ class Framescribe:
         self.host = host or default_host(tuple(plugins))
         if host is not None:
             for target in plugins:
-                host.load_plugin_path(target)
+                if target not in self.host.plugins:  # a shared host may hold it already (the CLI's)
+                    host.load_plugin_path(target)
         self.state = state or StateStore()
         self.use_cache = use_cache
         self.cache = ResultCache(max_size=self.config.cache_max_size_mb * 1024 * 1024, enabled=use_cache)

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
 
@@ -24,7 +24,11 @@ from .cache_command import cache_group
 from .errors import EXIT_FAILURE, EXIT_USAGE, FramescribeError, is_user_os_error, user_error
 from .outputs import Output, check_output
 
+if TYPE_CHECKING:
+    from .api import Framescribe
+
 F = TypeVar("F", bound=Callable[..., Any])
+_HOST = "framescribe.host"
 log = logging.getLogger("framescribe")
 
 EPILOG = """\b
@@ -49,6 +53,7 @@ class PluginGroup(click.Group):
         except FramescribeError as exc:
             log.warning("plugin commands not loaded: %s", exc)
             return
+        ctx.find_root().meta[_HOST] = host  # the one host of this run: commands reuse it (framescribe_for)
         key = tuple(sorted(host.plugins))
         if key == self._loaded_for:
             return
@@ -179,10 +184,20 @@ def _setup(verbose: int, quiet: bool) -> None:
     setup_logging(verbose, quiet)
 
 
-def _framescribe(config_path: str | None, plugins: Sequence[str], no_cache: bool) -> Any:
+def _framescribe(config_path: str | None, plugins: Sequence[str], no_cache: bool) -> Framescribe:
     from .api import Framescribe
 
-    return Framescribe(config_path, plugins=plugins, use_cache=not no_cache)
+    ctx = click.get_current_context(silent=True)
+    host = ctx.find_root().meta.get(_HOST) if ctx is not None else None
+    return Framescribe(config_path, plugins=plugins, use_cache=not no_cache, host=host)
+
+
+def framescribe_for(opts: Mapping[str, Any], *, use_cache: bool = True) -> Framescribe:
+    """The Framescribe a (plugin) command works with, from the options :func:`common_options` adds.
+
+    It reuses the plugin host this run already built, so one command line loads its plugins once.
+    """
+    return _framescribe(opts["config_path"], opts["plugins"], opts["no_cache"] or not use_cache)
 
 
 def _inputs_of(opts: Mapping[str, Any], *files: str | None) -> list[str]:

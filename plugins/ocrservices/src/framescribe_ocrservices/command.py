@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import click
 
-from framescribe.cli import common_options
+from framescribe.cli import common_options, framescribe_for
 
 
 @click.command("ocrservices-process")
@@ -24,7 +24,6 @@ def process_command(keys: tuple[str, ...], layout: bool, fmt: str, output: str |
       framescribe ocrservices-process ocr/me/receipt-0123abcd.jpg
       framescribe ocrservices-process ocr/me/a.png ocr/me/b.png -f json -o out.json
     """
-    from framescribe import Framescribe
     from framescribe.formats import format_ocr, write_atomic
     from framescribe.logs import setup_logging
 
@@ -32,7 +31,7 @@ def process_command(keys: tuple[str, ...], layout: bool, fmt: str, output: str |
     from .settings import OcrServicesSettings
 
     setup_logging(opts["verbose"], opts["quiet"])
-    settings = cast(OcrServicesSettings, Framescribe(opts["config_path"], plugins=opts["plugins"], use_cache=False).settings_for(NAME))
+    settings = cast(OcrServicesSettings, framescribe_for(opts, use_cache=False).settings_for(NAME))
     results = []
     for key in keys:
         result = process_key(key, settings=settings, layout=layout)

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from framescribe.cli import common_options
+from framescribe.cli import common_options, framescribe_for
 
 
 @click.command("twelvelabs-index")
@@ -29,7 +29,7 @@ def index_command(video: Path | None, url: str | None, language: str | None, **o
     """
     import time
 
-    from framescribe import BackendUnavailable, Framescribe, FramescribeError
+    from framescribe import BackendUnavailable, FramescribeError
     from framescribe.inputs import check_input_file
     from framescribe.logs import setup_logging
     from framescribe.progress import ProgressBar
@@ -44,7 +44,7 @@ def index_command(video: Path | None, url: str | None, language: str | None, **o
     setup_logging(opts["verbose"], opts["quiet"])
     bar = ProgressBar("twelvelabs-index", enabled=False if opts["quiet"] else None)
     try:
-        fs = Framescribe(opts["config_path"], plugins=opts["plugins"], use_cache=False)
+        fs = framescribe_for(opts, use_cache=False)
         try:
             context = fs.context_for(NAME, bar)
         except BackendUnavailable as exc:
