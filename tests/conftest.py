@@ -42,7 +42,7 @@ def make_fs(no_installed_plugins: None) -> Iterator[Callable[..., Framescribe]]:
     if module is not None:
         module.CALLS.clear()
     for fs in made:
-        fs.state.close()
+        fs.close()
     sys.modules.pop("framescribe_extra_fake_backends", None)
 
 
