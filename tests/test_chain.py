@@ -149,3 +149,25 @@ def test_context_for_an_unavailable_backend_says_why(tmp_path: Path) -> None:
     chain = make_chain(tmp_path, Keyless("k"))
     with pytest.raises(BackendUnavailable, match="k cannot run: needs KEY"):
         chain.context_for("k")
+
+
+def test_run_picks_the_capability_by_name_and_checks_the_request(tmp_path: Path, media: Path) -> None:
+    chain = make_chain(tmp_path, OneBackend("p"), cache=False)
+    video = chain.run("video_text", VideoRequest(media), backend="p")
+    assert isinstance(video, VideoResult) and video.segments[0].value == "p hello"
+    pages = chain.run("image_ocr", ImageRequest(media), backend="p")
+    assert isinstance(pages, list) and pages[0].text == "p page"
+    with pytest.raises(TypeError, match="image_ocr takes an ImageRequest"):
+        chain.run("image_ocr", VideoRequest(media), backend="p")
+
+
+def test_two_facades_can_share_one_cache(tmp_path: Path, media: Path) -> None:
+    shared = ResultCache(tmp_path / "shared.sqlite3")
+    plugin = OneBackend("p")
+    host = PluginHost()
+    host.register(plugin, "p")
+    first, second = (framescribe.Framescribe({}, host=host, cache=shared) for _ in range(2))
+    assert first.chain.cache is second.chain.cache is shared
+    first.video_text(media, backend="p")
+    assert second.video_text(media, backend="p").segments[0].value == "p hello"
+    assert plugin.calls == 1

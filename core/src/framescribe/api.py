@@ -50,7 +50,9 @@ class Framescribe:
 
     ``config`` is a path, a mapping shaped like the TOML file, a loaded
     :class:`Config`, or None to search as the CLI does. ``plugins`` are extra
-    plugin modules or ``.py`` files, like ``--plugin``.
+    plugin modules or ``.py`` files, like ``--plugin``. ``use_cache=False`` is
+    ``--no-cache``; ``cache`` shares a :class:`~framescribe.cache.ResultCache`.
+    The chain itself is ``self.chain`` (:class:`~framescribe.chain.Chain`).
     """
 
     def __init__(
@@ -61,6 +63,7 @@ class Framescribe:
         host: PluginHost | None = None,
         state: StateStore | None = None,
         use_cache: bool = True,
+        cache: ResultCache | None = None,
     ) -> None:
         self.config = config if isinstance(config, Config) else load_config(config)
         self.host = host or default_host(tuple(plugins))
@@ -70,7 +73,8 @@ class Framescribe:
                     host.load_plugin_path(target)
         self.state = state or StateStore()
         self.use_cache = use_cache
-        self.cache = ResultCache(max_size=self.config.cache_max_size_mb * 1024 * 1024, enabled=use_cache)
+        # One cache may be shared by several Framescribe objects (a server); else one per object, capped by the config.
+        self.cache = cache or ResultCache(max_size=self.config.cache_max_size_mb * 1024 * 1024, enabled=use_cache)
         self.chain = Chain(self.host, self.config, state=self.state, cache=self.cache)
 
     def settings_for(self, name: str) -> BackendSettings:

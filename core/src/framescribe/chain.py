@@ -150,6 +150,17 @@ class Chain:
         )
         return results
 
+    def run(self, capability: Capability, request: VideoRequest | ImageRequest, *, backend: str | None = None,
+            progress: ProgressCallback | None = None) -> VideoResult | list[OcrResult]:
+        """Any capability by name (for callers that pick it at run time, e.g. an indexer walking files)."""
+        if capability == "image_ocr":
+            if not isinstance(request, ImageRequest):
+                raise TypeError(f"image_ocr takes an ImageRequest, not {type(request).__name__}")
+            return self.image_ocr(request, backend=backend, progress=progress)
+        if not isinstance(request, VideoRequest):
+            raise TypeError(f"{capability} takes a VideoRequest, not {type(request).__name__}")
+        return self._video(capability, request, backend, progress)
+
     def _video(self, capability: Capability, request: VideoRequest, backend: str | None,
                progress: ProgressCallback | None) -> VideoResult:
         params: dict[str, Any] = {"start": request.start, "end": request.end, "language": request.language,
