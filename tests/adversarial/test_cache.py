@@ -348,6 +348,23 @@ def test_a_cache_locked_by_another_process_does_not_hold_the_run(world: World, j
     assert took < 15, f"the run waited {took:.1f}s on the lock"
 
 
+def test_first_runs_at_once_share_a_new_cache_without_a_warning(world: World) -> None:
+    videos = []
+    for i in range(5):
+        video = world.work / f"v{i}.mp4"
+        video.write_bytes(world.clip.read_bytes() + bytes([i]))
+        videos.append(video)
+    args = ["--backend", "plain", "-f", "txt", "--plugin", str(PLUGIN)]
+    procs = [subprocess.Popen([sys.executable, "-m", "framescribe", "video-text", str(v), *args], env=world.env,
+                              cwd=world.work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for v in videos]
+    outcomes = [Outcome(p.wait(timeout=60), *p.communicate()) for p in procs]
+    for outcome in outcomes:
+        ok(outcome, "plain")
+        assert outcome.stderr == "", outcome.stderr
+    info = world.run("cache", "info")
+    assert "entries:  5" in info.stdout, info.stdout
+
+
 def test_a_cache_folder_that_is_a_file(world: World) -> None:
     video = world.video("talk.mp4")
     world.cache.write_text("I am a file, not a folder")

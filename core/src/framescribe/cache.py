@@ -208,13 +208,7 @@ class ResultCache:
                 # miss, a damaged row fails its checksum (a miss), a damaged file is the "cache off" warning.
                 conn.execute("PRAGMA synchronous=OFF")
                 if conn.execute("PRAGMA user_version").fetchone()[0] != CACHE_FORMAT:
-                    # Another format (an older framescribe): its entries could not be checked, so they go.
-                    with conn:
-                        conn.execute("DROP TABLE IF EXISTS entries")
-                        conn.execute("CREATE TABLE entries (key TEXT PRIMARY KEY, value TEXT NOT NULL, inputs TEXT,"
-                                     " checksum TEXT NOT NULL, size INTEGER NOT NULL, accessed REAL NOT NULL)")
-                        conn.execute("CREATE INDEX entries_accessed ON entries (accessed)")
-                        conn.execute(f"PRAGMA user_version = {CACHE_FORMAT}")
+                    _create_table(conn)
             except BaseException:
                 conn.close()
                 raise
@@ -350,6 +344,22 @@ class ResultCache:
             with suppress(sqlite3.Error):
                 self._conn.close()
             self._conn = None
+
+
+def _create_table(conn: sqlite3.Connection) -> None:
+    """Make the entries table, dropping one of another format (an older framescribe's: its entries cannot be checked)."""
+    conn.execute("BEGIN IMMEDIATE")  # re-checked under the write lock: two first runs at once create it once
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] != CACHE_FORMAT:
+            conn.execute("DROP TABLE IF EXISTS entries")
+            conn.execute("CREATE TABLE entries (key TEXT PRIMARY KEY, value TEXT NOT NULL, inputs TEXT,"
+                         " checksum TEXT NOT NULL, size INTEGER NOT NULL, accessed REAL NOT NULL)")
+            conn.execute("CREATE INDEX entries_accessed ON entries (accessed)")
+            conn.execute(f"PRAGMA user_version = {CACHE_FORMAT}")
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
 
 
 def _checksum(value_text: str, inputs_text: str | None) -> str:
