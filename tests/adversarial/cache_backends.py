@@ -18,11 +18,14 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic import SecretStr
+
 import framescribe
 from framescribe import BackendSettings, BackendSpec, ImageRequest, OcrResult, RunContext, Segment, VideoRequest, VideoResult
 
 
 class LookupSettings(BackendSettings):
+    api_key: SecretStr | None = framescribe.secret("CACHE_TEST_KEY")  # never to be seen in a cache or a log
     dictionary: str | None = None
     pad: int = 0  # characters of filler, to make big answers for the size cap
 

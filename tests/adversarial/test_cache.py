@@ -26,13 +26,15 @@ from pathlib import Path
 
 import pytest
 
-from framescribe.testing.hostile import Outcome, Snapshot, assert_no_partial_files, run_cli
+from framescribe.testing.hostile import Outcome, Snapshot, Workspace, assert_no_partial_files, run_cli
 from framescribe.testing.media import make_text_video
 
 PLUGIN = Path(__file__).with_name("cache_backends.py")
 CACHE_OFF = "cache off for this run"
 SRT = "1\n00:00:00,000 --> 00:00:01,500\n{}\n"
 NOBODY = 65534
+# The lookup backend's key (CACHE_TEST_KEY): every run checks it shows nowhere, the cache and state files included.
+SECRET = "sk-cache-4e1d9b07c2aa"
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +56,8 @@ class World:
         self.clip = clip
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "FRAMESCRIBE_"))}
         self.env.update(HOME=str(self.home), FRAMESCRIBE_CACHE_DIR=str(self.cache), FRAMESCRIBE_PLUGINS="subtitles",
-                        CACHE_TEST_RUNS=str(self.runs))
+                        CACHE_TEST_RUNS=str(self.runs), CACHE_TEST_KEY=SECRET)
+        self.workspace = Workspace(self.work, secret=SECRET, also_scan=[self.cache, self.home])
 
     def video(self, relative: str) -> Path:
         path = self.work / relative
@@ -63,8 +66,12 @@ class World:
         return path
 
     def run(self, *args: str, timeout: float = 60) -> Outcome:
-        return run_cli([*args, "--plugin", str(PLUGIN)] if args[0] != "cache" else list(args),
-                       env=self.env, cwd=self.work, timeout=timeout)
+        """Run the CLI; then the suite's checks: inputs unchanged by this run, no partial file, the key nowhere."""
+        self.workspace.retake()  # the test may have edited inputs since the last run, on purpose
+        outcome = run_cli([*args, "--plugin", str(PLUGIN)] if args[0] != "cache" else list(args),
+                          env=self.env, cwd=self.work, timeout=timeout)
+        self.workspace.check(outcome, code=outcome.code)  # the exit code itself is each case's to assert
+        return outcome
 
     def transcribe(self, video: Path, *extra: str) -> Outcome:
         return self.run("transcribe", str(video), "--backend", "subtitles", "-f", "txt", "-v", *extra)
@@ -419,9 +426,12 @@ def _as_nobody(world: World, *args: str) -> Outcome:
     cli = [sys.executable, "-m", "framescribe", *args, "--plugin", str(world.root / PLUGIN.name)]
     drop = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"] if os.geteuid() == 0 else []
     env = {**world.env, "CACHE_TEST_RUNS": ""}
+    world.workspace.retake()
     proc = subprocess.run([*drop, *cli], env=env, cwd=world.work, capture_output=True, text=True, timeout=60,
                           check=False)
-    return Outcome(proc.returncode, proc.stdout, proc.stderr)
+    outcome = Outcome(proc.returncode, proc.stdout, proc.stderr)
+    world.workspace.check(outcome, code=outcome.code)
+    return outcome
 
 
 @pytest.fixture
