@@ -171,3 +171,24 @@ def test_two_facades_can_share_one_cache(tmp_path: Path, media: Path) -> None:
     first.video_text(media, backend="p")
     assert second.video_text(media, backend="p").segments[0].value == "p hello"
     assert plugin.calls == 1
+
+
+def test_an_answer_that_used_the_image_ocr_chain_is_not_cached_but_its_pictures_are(tmp_path: Path, media: Path) -> None:
+    class Pictures(OneBackend):
+        """Makes a picture from the media and reads it through the image_ocr chain, as bitmap subtitles are read."""
+
+        @framescribe.hookimpl
+        def video_text(self, backend: str, request: VideoRequest, context: RunContext[WordsSettings]) -> VideoResult:
+            self.calls += 1
+            assert context.image_ocr is not None
+            picture = tmp_path / "picture.png"
+            picture.write_bytes(b"a picture")
+            [page] = context.image_ocr(picture, None)
+            return VideoResult([Segment(0.0, 1.0, page.text)])
+
+    reader, pictures = OneBackend("reader"), Pictures("pictures")
+    chain = make_chain(tmp_path, reader, pictures, config={"capabilities": {"image_ocr": ["reader"]}})
+    for _ in range(2):
+        assert chain.video_text(VideoRequest(media), backend="pictures").segments[0].value == "reader page"
+    assert pictures.calls == 2  # depends on the OCR chain's configuration: asked again
+    assert reader.calls == 1  # the picture's own answer came from the cache the second time

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from caption_media import FPS, CaptionScript, as_s_text_webvtt, mux_text_tracks
 
 from conftest import BITMAP_CUES
-from framescribe import Framescribe, NoBackendAnswered
+from framescribe import Framescribe, ImageRequest, NoBackendAnswered, OcrResult
 from framescribe.cli import main
 from framescribe.evaluate import char_error_rate as cer
 from framescribe.media import ffmpeg_exe, probe
@@ -134,13 +135,13 @@ def test_bitmap_tracks_are_read_with_ocr(kind: str, codec: str, bitmap_tracks: d
 def test_a_time_range_reads_only_the_bitmaps_inside_it(bitmap_tracks: dict[str, Path]) -> None:
     pages: list[Path] = []
     fs = subtitles()
-    original = fs.image_ocr
+    original = fs.chain.image_ocr  # what RunContext.image_ocr calls: the image_ocr chain
 
-    def counting(image: str | Path, **kwargs: object) -> list[object]:
-        pages.append(Path(image))
-        return original(image, **kwargs)  # type: ignore[arg-type]
+    def counting(request: ImageRequest, **kwargs: Any) -> list[OcrResult]:
+        pages.append(request.image)
+        return original(request, **kwargs)
 
-    fs.image_ocr = counting  # type: ignore[method-assign]
+    fs.chain.image_ocr = counting
     result = fs.transcribe(bitmap_tracks["pgs"], backend="subtitles", start=2.2, end=3.9)
     assert [s.value for s in result.segments] == [BITMAP_CUES[1][2]]
     assert len(pages) == 1  # the other two pictures were not sent to OCR
