@@ -15,7 +15,7 @@ def tracks_command(video: str) -> None:
       framescribe tracks film.mkv
       framescribe transcribe film.mkv --language fr     # reads the track the list shows for fr
     """
-    from framescribe.api import check_input_file
+    from framescribe.inputs import check_input_file
     from framescribe.media import probe
 
     from .tracks import KINDS, list_tracks
