@@ -192,3 +192,24 @@ def test_an_answer_that_used_the_image_ocr_chain_is_not_cached_but_its_pictures_
         assert chain.video_text(VideoRequest(media), backend="pictures").segments[0].value == "reader page"
     assert pictures.calls == 2  # depends on the OCR chain's configuration: asked again
     assert reader.calls == 1  # the picture's own answer came from the cache the second time
+
+
+class WrongShapes(OneBackend):
+    """Returns what a newcomer might: a list of segments for video_text, one OcrResult (no list) for image_ocr."""
+
+    @framescribe.hookimpl
+    def video_text(self, backend: str, request: VideoRequest, context: RunContext[WordsSettings]) -> Any:
+        return [Segment(0.0, 1.0, "a"), Segment(1.0, 2.0, "b")]
+
+    @framescribe.hookimpl
+    def image_ocr(self, backend: str, request: ImageRequest, context: RunContext[WordsSettings]) -> Any:
+        return OcrResult("page")
+
+
+def test_a_wrongly_shaped_answer_is_named_with_what_was_due(tmp_path: Path, media: Path) -> None:
+    chain = make_chain(tmp_path, WrongShapes("odd"), cache=False)
+    with pytest.raises(framescribe.BackendError, match=r"^backend odd returned a list of 2 Segment for video_text; "
+                                                      r"the hook must return a VideoResult"):
+        chain.video_text(VideoRequest(media), backend="odd")
+    with pytest.raises(framescribe.BackendError, match=r"returned a OcrResult for image_ocr; the hook must return a list of OcrResult"):
+        chain.image_ocr(ImageRequest(media), backend="odd")

@@ -203,6 +203,7 @@ class Chain:
                 log.warning("%s: %s unavailable, %s: %s", capability, name, more, exc.message)
                 skipped.append(Skipped(name, exc.message))
                 continue
+            _check_shape(capability, result, name)
             stamped = _stamp(result, name, skipped, request)
             if key is not None:
                 self.cache.put(key, encode(stamped), context.inputs, location)
@@ -257,13 +258,30 @@ class Chain:
         return result
 
 
+def describe(value: Any) -> str:
+    """What a hook returned, for messages: ``a list of 2 Segment``, ``a VideoResult``, ``None``."""
+    if isinstance(value, list):
+        kinds = sorted({type(v).__name__ for v in value})
+        return f"a list of {len(value)} {'/'.join(kinds) or 'items'}"
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+def _check_shape(capability: Capability, result: Any, backend: str) -> None:
+    """A hook's answer has its capability's type, or the error says what came back and what was due."""
+    if capability == "image_ocr":
+        ok, due = isinstance(result, list) and all(isinstance(r, OcrResult) for r in result), "a list of OcrResult"
+    else:
+        ok, due = isinstance(result, VideoResult), "a VideoResult"
+    if not ok:
+        raise BackendError(f"backend {backend} returned {describe(result)} for {capability}; the hook must return {due}",
+                           hint="report it to the plugin's authors")
+
+
 def _stamp(result: R, backend: str, skipped: list[Skipped], request: VideoRequest | ImageRequest) -> R:
     media = request.media if isinstance(request, VideoRequest) else request.image
     source = str(media) if media is not None else None
     items = result if isinstance(result, list) else [result]
     for item in items:
-        if not isinstance(item, (VideoResult, OcrResult)):
-            raise BackendError(f"backend {backend} returned {type(item).__name__}, not a framescribe result")
         item.backend = backend
         item.skipped = list(skipped)
         item.source = source  # a cached result may come from an identical file elsewhere

@@ -32,6 +32,7 @@ from pydantic import SecretStr
 
 from ..api import Framescribe
 from ..backend import BackendSpec, RunContext
+from ..chain import describe
 from ..errors import BackendUnavailable, BadInput, ConfigError
 from ..formats import format_video, read_timed_text
 from ..hookspecs import hookimpl
@@ -380,7 +381,7 @@ class BackendConformance(BackendContract):
         through the public API cannot see a backend's own mistakes; these checks can.
         """
         registered = fs.host.get(self.backend)
-        context = RunContext(self.backend, fs.settings_for(self.backend), fs.state)
+        context = fs.context_for(self.backend)
         request: VideoRequest | ImageRequest
         request = ImageRequest(media, None, layout) if capability == "image_ocr" else VideoRequest(media, start, end, None, None, None)
         return fs.host.caller(capability, registered)(backend=self.backend, request=request, context=context)
@@ -600,8 +601,8 @@ def _probe_duration(media: Path) -> float | None:
 def check_video_result(result: Any, *, hook: str | None = None) -> str:
     """Assert ``result`` is a well-formed VideoResult; return its text. ``hook`` names the hook that answered."""
     who = f"the {hook} hook returned" if hook else "got"
-    assert isinstance(result, VideoResult), f"expected a VideoResult, {who} {_describe(result)}"
-    assert isinstance(result.segments, list), f"VideoResult.segments must be a list, {who} {_describe(result.segments)}"
+    assert isinstance(result, VideoResult), f"expected a VideoResult, {who} {describe(result)}"
+    assert isinstance(result.segments, list), f"VideoResult.segments must be a list, {who} {describe(result.segments)}"
     previous = -math.inf
     for seg in result.segments:
         assert isinstance(seg, Segment), f"segments must be Segment, {who} a segment of type {type(seg).__name__}"
@@ -618,9 +619,9 @@ def check_video_result(result: Any, *, hook: str | None = None) -> str:
 def check_ocr_results(results: Any, *, hook: str | None = None) -> str:
     """Assert ``results`` is a non-empty list of well-formed OcrResults; return their text."""
     who = f"the {hook} hook returned" if hook else "got"
-    assert isinstance(results, list) and results, f"image_ocr must return a non-empty list of OcrResult, {who} {_describe(results)}"
+    assert isinstance(results, list) and results, f"image_ocr must return a non-empty list of OcrResult, {who} {describe(results)}"
     for r in results:
-        assert isinstance(r, OcrResult), f"image_ocr must return a list of OcrResult, {who} a list holding {_describe(r)}"
+        assert isinstance(r, OcrResult), f"image_ocr must return a list of OcrResult, {who} a list holding {describe(r)}"
         assert isinstance(r.text, str)
         assert r.confidence is None or 0 <= r.confidence <= 1, f"confidence must be in 0..1, got {r.confidence}"
         for block in r.layout or []:
@@ -632,14 +633,6 @@ def check_ocr_results(results: Any, *, hook: str | None = None) -> str:
                     if word.box is not None:
                         assert word.box.x >= 0 and word.box.y >= 0 and word.box.width >= 0 and word.box.height >= 0
     return "\n".join(r.text for r in results)
-
-
-def _describe(value: Any) -> str:
-    """A short description of what was returned, for messages: ``list of 2 Segment``, ``OcrResult``, ``None``."""
-    if isinstance(value, list):
-        kinds = sorted({type(v).__name__ for v in value})
-        return f"a list of {len(value)} {'/'.join(kinds) or 'items'}"
-    return "None" if value is None else f"a {type(value).__name__}"
 
 
 def _norm(text: str) -> str:
