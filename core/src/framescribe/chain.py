@@ -280,8 +280,8 @@ def _check_shape(capability: Capability, result: Any, backend: str) -> None:
 def _stamp(result: R, backend: str, skipped: list[Skipped], request: VideoRequest | ImageRequest) -> R:
     media = request.media if isinstance(request, VideoRequest) else request.image
     source = str(media) if media is not None else None
-    items = result if isinstance(result, list) else [result]
-    for item in items:
+    items: list[VideoResult | OcrResult] = result if isinstance(result, list) else [result]  # type: ignore[list-item]
+    for item in items:  # the shape was checked by _check_shape (answers) or written by this code (cache hits)
         item.backend = backend
         item.skipped = list(skipped)
         item.source = source  # a cached result may come from an identical file elsewhere
