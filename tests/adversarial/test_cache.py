@@ -601,3 +601,20 @@ def test_cache_clear_leaves_a_file_in_the_cache_folders_place(world: World) -> N
     assert outcome.code == 1 and "cannot clear the cache" in outcome.stderr and "not a directory" in outcome.stderr.lower()
     assert "Traceback" not in outcome.stderr
     before.assert_unchanged(allow_new=False)
+
+
+# -- an output never lands on a file the backend read (issue 14: the sidecar is an input too) -----------------
+
+
+@pytest.mark.parametrize("run_before", [False, True], ids=["fresh", "cache-hit"])
+def test_output_onto_the_sidecar_the_backend_read_is_refused(world: World, run_before: bool) -> None:
+    video = world.video("talk.mp4")
+    sidecar = video.parent / "talk.srt"
+    sidecar.write_text(SRT.format("<i>said</i> softly"))
+    if run_before:  # the answer then comes from the cache, which must remember what it was made from
+        ok(world.transcribe(video), "said softly")
+    outcome = world.run("transcribe", str(video), "--backend", "subtitles", "-f", "srt", "-o", "talk.srt", "-v")
+    assert outcome.code == 2, outcome.stderr
+    assert "'talk.srt' and" in outcome.stderr and "are the same file" in outcome.stderr
+    assert cached(outcome) == run_before
+    assert sidecar.read_text() == SRT.format("<i>said</i> softly")  # checked by world.run too: nothing changed

@@ -137,6 +137,10 @@ class Inputs:
     def to_json(self) -> dict[str, Any]:
         return {"files": self.files, "listings": self.listings}
 
+    def paths(self) -> list[str]:
+        """The recorded files that exist (absolute paths): what the run actually read besides the media."""
+        return existing_paths(self.to_json())
+
     @staticmethod
     def still_hold(recorded: Mapping[str, Any], digests: Digests) -> bool:
         """Whether every input recorded in an entry is as it was (same content, same absence, same matches)."""
@@ -147,6 +151,14 @@ class Inputs:
             if _listing(Path(listing["directory"]), listing["patterns"], digests) != listing["found"]:
                 return False
         return True
+
+
+def existing_paths(recorded: Mapping[str, Any]) -> list[str]:
+    """The files an entry's recorded inputs name that existed when recorded (absent ones have no digest)."""
+    found = [path for path, digest in recorded.get("files", {}).items() if digest is not None]
+    for listing in recorded.get("listings", []):
+        found += [os.path.join(listing["directory"], name) for name, digest in listing["found"].items() if digest is not None]
+    return sorted(set(found))
 
 
 def _listing(directory: Path, patterns: Sequence[str], digests: Digests) -> dict[str, str | None]:
@@ -240,11 +252,12 @@ class ResultCache:
 
     # -- lookups and stores ---------------------------------------------------
 
-    def get(self, key: str, location: str | None = None) -> Any | None:
+    def get(self, key: str, location: str | None = None, *, read: list[str] | None = None) -> Any | None:
         """The answer stored for ``key``, None on a miss.
 
         An entry made with recorded inputs is looked up under ``location`` (the
-        media's path) and only returned while every recorded input still holds.
+        media's path) and only returned while every recorded input still holds;
+        on such a hit the files it was made from are appended to ``read``.
         """
         if not self.usable:
             return None
@@ -263,6 +276,8 @@ class ResultCache:
                     return None
                 with self._db() as db:
                     db.execute("UPDATE entries SET accessed=? WHERE key=?", (self._now(), row_key))
+                if read is not None and inputs_text is not None:
+                    read.extend(existing_paths(json.loads(inputs_text)))
                 return json.loads(value_text)
         return None
 

@@ -192,9 +192,10 @@ class Chain:
                 continue
             key = self._key(capability, reg, settings, media, params)
             location = str(media.absolute()) if media is not None else None
-            if key is not None and (hit := self._cached(key, location, decode)) is not None:
+            read: list[str] = []
+            if key is not None and (hit := self._cached(key, location, decode, read)) is not None:
                 log.info("%s: %s answered from cache", capability, name)
-                return _stamp(hit, name, skipped, request)
+                return _stamp(hit, name, skipped, request, read)
             context = self._context(name, settings, progress)
             try:
                 result = self._call(capability, reg, request, context)
@@ -204,7 +205,7 @@ class Chain:
                 skipped.append(Skipped(name, exc.message))
                 continue
             _check_shape(capability, result, name)
-            stamped = _stamp(result, name, skipped, request)
+            stamped = _stamp(result, name, skipped, request, context.inputs.paths())
             if key is not None:
                 self.cache.put(key, encode(stamped), context.inputs, location)
             return stamped
@@ -228,8 +229,8 @@ class Chain:
             log.debug("no cache key: %s", exc)
             return None
 
-    def _cached(self, key: str, location: str | None, decode: Callable[[Any], R]) -> R | None:
-        data = self.cache.get(key, location)
+    def _cached(self, key: str, location: str | None, decode: Callable[[Any], R], read: list[str]) -> R | None:
+        data = self.cache.get(key, location, read=read)
         if data is None:
             return None
         try:
@@ -277,7 +278,7 @@ def _check_shape(capability: Capability, result: Any, backend: str) -> None:
                            hint="report it to the plugin's authors")
 
 
-def _stamp(result: R, backend: str, skipped: list[Skipped], request: VideoRequest | ImageRequest) -> R:
+def _stamp(result: R, backend: str, skipped: list[Skipped], request: VideoRequest | ImageRequest, read: list[str]) -> R:
     media = request.media if isinstance(request, VideoRequest) else request.image
     source = str(media) if media is not None else None
     items: list[VideoResult | OcrResult] = result if isinstance(result, list) else [result]  # type: ignore[list-item]
@@ -285,6 +286,7 @@ def _stamp(result: R, backend: str, skipped: list[Skipped], request: VideoReques
         item.backend = backend
         item.skipped = list(skipped)
         item.source = source  # a cached result may come from an identical file elsewhere
+        item.read = list(read)
     return result
 
 

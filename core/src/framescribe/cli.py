@@ -229,6 +229,8 @@ def _run_video(capability: str, media: str | None, opts: dict[str, Any], **extra
     for s in result.skipped:
         log.info("skipped %s: %s", s.backend, s.reason)
     log.info("answered by %s: %d segments", result.backend, len(result.segments))
+    # A backend may have read files of its own choosing (a sidecar transcript): never write over one of them.
+    check_output(opts["output"], result.read)
     _emit(format_video(result, opts["fmt"]), output)
 
 
@@ -317,6 +319,7 @@ def ocr_cmd(images: tuple[str, ...], backend: str | None, language: str | None, 
         text = "".join(f"==> {img} <==\n{format_ocr(rs, 'txt')}\n" for img, rs in zip(images, per_image, strict=True))
     else:
         text = format_ocr([r for rs in per_image for r in rs], fmt)
+    check_output(output, [path for rs in per_image for r in rs for path in r.read])  # as for video, after the run
     _emit(text, destination)
 
 

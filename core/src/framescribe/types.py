@@ -90,6 +90,9 @@ class VideoResult:
     source: str | None = None
     skipped: list[Skipped] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Files the backend read besides the media (a sidecar transcript, say), as it recorded them; set by the
+    # chain so a caller never writes its output over one. Not part of the result's serialised form.
+    read: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -216,6 +219,7 @@ class OcrResult:
     source: str | None = None
     skipped: list[Skipped] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    read: list[str] = field(default_factory=list, repr=False, compare=False)  # as VideoResult.read
 
     def __post_init__(self) -> None:
         if self.word_count is None:
