@@ -128,3 +128,14 @@ def test_no_connection_leaves_loopback(ocr_server: Any, s3_url: str, make_image:
     assert {a[0] for a in connected} <= {"127.0.0.1", "::1"}
     assert {a[1] for a in connected} <= {s3_port, ocr_server.port}
     assert ocr_server.port in {a[1] for a in connected}
+
+
+def test_process_key_checks_output_before_any_request(s3: Any, bucket: str, ocr_server: Any, tmp_path: Path,
+                                                      cli: Callable[..., tuple[int, str, str]]) -> None:
+    s3.put_object(Bucket=bucket, Key="ocr/user-1/scan.png", Body=PNG + b'{"text": "kept"}')
+    before = len(ocr_server.requests)
+    code, out, err = cli("ocrservices-process", "ocr/user-1/scan.png", "-o", str(tmp_path / "missing" / "out.txt"))
+    assert (code, out) == (2, "") and "does not exist" in err
+    assert len(ocr_server.requests) == before  # refused before the service was asked
+    code, out, err = cli("ocrservices-process", "ocr/user-1/scan.png", "-o", "-")
+    assert code == 0 and out.strip() == "kept", err

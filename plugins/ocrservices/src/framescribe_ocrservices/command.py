@@ -7,14 +7,14 @@ from typing import Any, cast
 
 import click
 
-from framescribe.cli import common_options, framescribe_for
+from framescribe.cli import common_options, framescribe_for, output_option
 
 
 @click.command("ocrservices-process")
 @click.argument("keys", nargs=-1, required=True)
 @click.option("--layout", is_flag=True, help="Include blocks, lines and words (no boxes: the service gives none).")
 @click.option("--format", "-f", "fmt", type=click.Choice(["txt", "json"]), default="txt", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+@output_option()
 @common_options
 def process_command(keys: tuple[str, ...], layout: bool, fmt: str, output: str | None, **opts: Any) -> None:
     """OCR images already stored in the OCR Services bucket, by S3 KEY (ocr/{user_id}/{file}).
@@ -24,13 +24,15 @@ def process_command(keys: tuple[str, ...], layout: bool, fmt: str, output: str |
       framescribe ocrservices-process ocr/me/receipt-0123abcd.jpg
       framescribe ocrservices-process ocr/me/a.png ocr/me/b.png -f json -o out.json
     """
-    from framescribe.formats import format_ocr, write_atomic
+    from framescribe.formats import format_ocr
     from framescribe.logs import setup_logging
+    from framescribe.outputs import check_output
 
     from .service import NAME, process_key
     from .settings import OcrServicesSettings
 
     setup_logging(opts["verbose"], opts["quiet"])
+    destination = check_output(output, [opts.get("config_path"), *opts.get("plugins", ())])  # before any request
     settings = cast(OcrServicesSettings, framescribe_for(opts, use_cache=False).settings_for(NAME))
     results = []
     for key in keys:
@@ -42,7 +44,4 @@ def process_command(keys: tuple[str, ...], layout: bool, fmt: str, output: str |
     else:
         text = "".join(format_ocr([r], "txt") if len(keys) == 1 else f"==> {k} <==\n{format_ocr([r], 'txt')}\n"
                        for k, r in zip(keys, results, strict=True))
-    if output:
-        write_atomic(output, text)
-    else:
-        click.echo(text, nl=False)
+    destination.write(text)
