@@ -138,11 +138,27 @@ class Clip:
 
     def digest(self) -> str:
         """Changes whenever anything that shapes the output changes (used to skip up-to-date clips)."""
-        blob = json.dumps([GENERATOR_VERSION, asdict(self)], sort_keys=True, default=str)
+        blob = json.dumps([GENERATOR_VERSION, _without_defaults(asdict(self))], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 GENERATOR_VERSION = 1
+# Fields added after the first clips were made: left out of the digest at their defaults, so those clips (and the
+# committed demo) keep their digests.
+_LATER_FIELDS = {"fade": [0.0, 0.0], "opacity": 1.0, "motion": "", "shake": 0.0, "grain": 0.0, "occluders": []}
+
+
+def _without_defaults(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_defaults(v) for k, v in value.items()
+                if not (k in _LATER_FIELDS and _plain(v) == _LATER_FIELDS[k])}
+    if isinstance(value, (list, tuple)):
+        return [_without_defaults(v) for v in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
 VFR_TICK = 60  # VFR clips are timed in 1/60 s ticks, so 30, 20, 15, 12 and 10 fps are exact
 
 

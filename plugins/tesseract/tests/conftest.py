@@ -1,17 +1,14 @@
-"""Fixtures of the tesseract plugin's tests; the media makers are in tesseract_clips.py."""
+"""Fixtures of the tesseract plugin's tests; the media makers are in framescribe.testing.video_clips."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # --import-mode=importlib: make tesseract_clips importable
-
-from tesseract_clips import STANDARD, ClipSpec, make_clip
+from framescribe.testing.video_clips import STANDARD, ClipSpec, make_clip
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from tesseract_clips import ClipSpec, text_image
 
 from framescribe.cli import main
 from framescribe.media import ffmpeg_exe
+from framescribe.testing.video_clips import ClipSpec, text_image
 
 
 def run_cli(args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, Path]:

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tesseract_clips import STANDARD, Caption, ClipSpec
 
 from framescribe.evaluate import char_error_rate
 from framescribe.media import ffmpeg_exe
+from framescribe.testing.video_clips import STANDARD, Caption, ClipSpec
 from framescribe.types import Box, Segment
 from framescribe.video import Reading, Region, TextReader, VideoOptions, extract_video_text
 

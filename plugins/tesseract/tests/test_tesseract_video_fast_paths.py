@@ -10,9 +10,9 @@ import av
 import cv2
 import numpy as np
 import pytest
-from tesseract_clips import Caption, ClipSpec
 
 from framescribe.evaluate import char_error_rate
+from framescribe.testing.video_clips import Caption, ClipSpec
 from framescribe.types import Box
 from framescribe.video import (
     Reading,

@@ -12,6 +12,7 @@ frame where a text appears or disappears without decoding again.
 from __future__ import annotations
 
 import itertools
+import os
 import queue
 import threading
 from collections.abc import Iterator
@@ -138,8 +139,10 @@ def _start_offset(container: Any, stream: Any) -> float:
     return 0.0
 
 
-def probe_video(path: Path) -> VideoInfo:
-    """Size, duration and rotation of the first video stream; BadInput when it cannot be decoded."""
+def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
+    """Size, duration and rotation of the first video stream of ``path`` (a str or path-like); BadInput when it
+    cannot be decoded."""
+    path = Path(path)
     container = _open(path)
     with container:
         stream = container.streams.video[0]
