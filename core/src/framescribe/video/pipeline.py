@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import BackendUnavailable, BadInput
 from ..types import Box, Segment, VideoResult
 from . import regions as rg
-from .decode import Sample, SampleReader, VideoInfo, luma_view, probe_video
+from .decode import Sample, SampleReader, VideoInfo, luma_view
 from .merge import Candidate, merge_candidates
 from .types import PipelineStats, Reading, Region, TextReader, VideoOptions
 
@@ -120,8 +120,12 @@ class _Pipeline:
         self.end = end
         self.progress = progress
         self.stats = PipelineStats()
-        self.info: VideoInfo = probe_video(path)
+        # The decoder opens the file and probes it: once for both.
+        self.frames = SampleReader(path, 1.0 / options.sample_rate, self.start, end,
+                                   keep_between=options.refine_boundaries, skip_nonref=not options.every_frame)
+        self.info: VideoInfo = self.frames.info
         if self.info.duration is not None and start is not None and start >= self.info.duration:
+            self.frames.close()
             raise BadInput(f"--start {start:g} s is past the end of {path} ({self.info.duration:.2f} s)")
         self.factor = min(1.0, options.work_height / max(1, self.info.height))
         # Area averaging is fast for whole factors (1/2, 1/4) and slow otherwise (3/4), where linear is as good.
@@ -162,9 +166,7 @@ class _Pipeline:
 
     def _run(self) -> VideoResult:
         t0 = time.perf_counter()
-        step = 1.0 / self.opt.sample_rate
-        frames = SampleReader(self.path, step, self.start, self.end, keep_between=self.opt.refine_boundaries,
-                              skip_nonref=not self.opt.every_frame)
+        frames = self.frames
         total = (self.end if self.end is not None else (self.info.duration or 0.0)) - self.start
         try:
             last: _Seen | None = None
