@@ -221,6 +221,21 @@ class _Pipeline:
         return shown >= PERSISTENT_SECONDS and shown >= PERSISTENT_SHARE * span
 
     def _step(self, seen: _Seen, last: _Seen | None) -> None:
+        """One sample: follow the texts already tracked, then find and start the new ones."""
+        self._follow(seen)
+        if last is None:
+            return
+        seen.sketch = rg.sketch(seen.work)
+        if last.sketch is None:
+            last.sketch = rg.sketch(last.work)
+        boxes = rg.find_text_boxes(seen.work, last.work, self.min_line_work, self.roi_work, (last.sketch, seen.sketch))
+        boxes = [part for b in boxes for part in self._split_styles(b, seen.sample.image)]
+        grown: dict[int, rg.Rect] = {}  # young tracks' extent with the parts of them found in this sample so far
+        for b in self._split_at_tracks(boxes):
+            self._start_or_grow(b, seen, last, grown)
+
+    def _follow(self, seen: _Seen) -> None:
+        """Tracks whose text ``seen`` still shows go on; the others end (their end refined to the frame)."""
         still: list[_Track] = []
         for tr in self.active:
             crop = _crop(seen.gray, tr.rect)
@@ -238,49 +253,43 @@ class _Pipeline:
             else:
                 self._finish(tr, self._refine_end(tr, seen))
         self.active = still
-        if last is None:
-            return
-        seen.sketch = rg.sketch(seen.work)
-        if last.sketch is None:
-            last.sketch = rg.sketch(last.work)
-        boxes = rg.find_text_boxes(seen.work, last.work, self.min_line_work, self.roi_work, (last.sketch, seen.sketch))
+
+    def _start_or_grow(self, b: rg.TextBox, seen: _Seen, last: _Seen, grown: dict[int, rg.Rect]) -> None:
+        """A text box found in ``seen``: a new track, a larger one replacing the tracks it holds, or nothing new."""
+        text_rect = b.rect.scaled(1.0 / self.factor)
+        line_h = max(1, round(b.line_height / self.factor))
+        lines = b.lines
+        pieces = self._pieces_of(text_rect, line_h, seen.sample.image, seen.sample.time)
+        if pieces:
+            # Parts of one text found in different samples (a moving background hides some letters'
+            # edges at times): one track for the whole text instead of one per fragment.
+            largest = max(tr.text_rect.w * tr.text_rect.h for tr in pieces)
+            for tr in pieces:
+                text_rect = text_rect.union(grown.get(id(tr), tr.text_rect))
+                line_h = max(line_h, tr.line_height)
+                lines = max(lines, tr.lines)
+            if len(pieces) == 1 and text_rect.w * text_rect.h < 1.15 * largest and _within(text_rect, pieces[0].rect):
+                # The same text as before, or a little more of it that its padded crop still holds: several
+                # such pieces found at once (both ends of a line) can add up to a larger text. A letter
+                # beyond the crop would be cut off (the last letter of a centred title): that restarts it.
+                grown[id(pieces[0])] = text_rect
+                return
+            self.active = [tr for tr in self.active if all(tr is not p for p in pieces)]
         H, W = seen.gray.shape
-        boxes = [part for b in boxes for part in self._split_styles(b, seen.sample.image)]
-        grown: dict[int, rg.Rect] = {}  # young tracks' extent with the parts of them found in this sample so far
-        for b in self._split_at_tracks(boxes):
-            text_rect = b.rect.scaled(1.0 / self.factor)
-            line_h = max(1, round(b.line_height / self.factor))
-            lines = b.lines
-            pieces = self._pieces_of(text_rect, line_h, seen.sample.image, seen.sample.time)
-            if pieces:
-                # Parts of one text found in different samples (a moving background hides some letters'
-                # edges at times): one track for the whole text instead of one per fragment.
-                largest = max(tr.text_rect.w * tr.text_rect.h for tr in pieces)
-                for tr in pieces:
-                    text_rect = text_rect.union(grown.get(id(tr), tr.text_rect))
-                    line_h = max(line_h, tr.line_height)
-                    lines = max(lines, tr.lines)
-                if len(pieces) == 1 and text_rect.w * text_rect.h < 1.15 * largest and _within(text_rect, pieces[0].rect):
-                    # The same text as before, or a little more of it that its padded crop still holds: several
-                    # such pieces found at once (both ends of a line) can add up to a larger text. A letter
-                    # beyond the crop would be cut off (the last letter of a centred title): that restarts it.
-                    grown[id(pieces[0])] = text_rect
-                    continue
-                self.active = [tr for tr in self.active if all(tr is not p for p in pieces)]
-            rect = text_rect.padded(max(4, line_h // 3), W, H)
-            if not pieces and self._covered(rect):
-                continue
-            ref = _crop(seen.gray, rect).copy()
-            prev = _crop(last.gray, rect)
-            edges = rg.edge_map(ref) > rg.EDGE_THRESHOLD
-            mask = edges & (cv2.absdiff(cv2.blur(ref, (3, 3)), cv2.blur(prev, (3, 3))) < rg.STATIC_THRESHOLD)
-            if mask.sum() < 20 or rg.stripe_coherence(ref, mask) > MAX_STRIPES:
-                continue
-            tr = _Track(rect, text_rect, line_h, lines, ref, mask, seen.sample.time, seen, seen, edges=edges)
-            self._backfill(tr)
-            tr.start = min([tr.start, *(p.start for p in pieces)])
-            tr.add(seen, self.opt.max_crops)
-            self.active.append(tr)
+        rect = text_rect.padded(max(4, line_h // 3), W, H)
+        if not pieces and self._covered(rect):
+            return
+        ref = _crop(seen.gray, rect).copy()
+        prev = _crop(last.gray, rect)
+        edges = rg.edge_map(ref) > rg.EDGE_THRESHOLD
+        mask = edges & (cv2.absdiff(cv2.blur(ref, (3, 3)), cv2.blur(prev, (3, 3))) < rg.STATIC_THRESHOLD)
+        if mask.sum() < 20 or rg.stripe_coherence(ref, mask) > MAX_STRIPES:
+            return
+        tr = _Track(rect, text_rect, line_h, lines, ref, mask, seen.sample.time, seen, seen, edges=edges)
+        self._backfill(tr)
+        tr.start = min([tr.start, *(p.start for p in pieces)])
+        tr.add(seen, self.opt.max_crops)
+        self.active.append(tr)
 
     def _pieces_of(self, text: rg.Rect, line_h: int, image: rg.Image, now: float) -> list[_Track]:
         """Recently started tracks that are parts of the same text as ``text``.
