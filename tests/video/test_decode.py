@@ -6,11 +6,17 @@ from pathlib import Path
 from typing import Any
 
 import av
+import numpy as np
 import pytest
 
-from framescribe.testing.video_clips import STANDARD, make_clip
+from framescribe.testing.video_clips import STANDARD, Caption, ClipSpec, make_clip
 from framescribe.video import Reading, Region, SampleReader, extract_video_text, probe_video
 from framescribe.video import decode as decode_module
+
+FRAME = 1 / 30
+# x264 with a B-pyramid: B-frames that other frames refer to, so skipping "non-reference" frames must keep them.
+PYRAMID = ClipSpec([Caption(0.5, 2.5, "Reference frames", (150, 300), stroke=(0, 0, 0))],
+                   duration=3.0, extra=["-preset", "slow", "-x264-params", "ref=8:bframes=5:b-pyramid=normal"])
 
 
 class NoReader:
@@ -53,3 +59,32 @@ def test_a_reader_never_iterated_can_be_closed(clip: Path) -> None:
     frames = SampleReader(str(clip), 1.0)
     frames.close()
     assert frames.info.height == 360
+
+
+def test_skipping_non_reference_frames_decodes_about_half(framescribe_standard_clip: Path) -> None:
+    with av.open(str(framescribe_standard_clip)) as container:
+        total = sum(1 for _ in container.decode(video=0))
+    every = SampleReader(framescribe_standard_clip, 0.25)
+    every_times = [s.time for s in every]
+    skipping = SampleReader(framescribe_standard_clip, 0.25, skip_nonref=True)
+    skipping_times = [s.time for s in skipping]
+    assert every.decoded == total
+    assert skipping.decoded < 0.75 * total  # libx264's B-frames that nothing refers to are not decoded
+    # Still a sample every quarter second, each within a frame or two of the full decode's.
+    assert len(skipping_times) == len(every_times)
+    assert all(abs(a - b) <= 2 * FRAME + 1e-6 for a, b in zip(skipping_times, every_times, strict=True))
+
+
+def test_the_frames_kept_are_decoded_exactly_as_in_a_full_decode(framescribe_clip_factory: Any) -> None:
+    clip = framescribe_clip_factory("pyramid.mp4", PYRAMID)
+
+    def frames(skip: str | None) -> dict[int, np.ndarray]:
+        with av.open(str(clip)) as container:
+            stream = container.streams.video[0]
+            if skip:
+                stream.codec_context.skip_frame = skip
+            return {f.pts: f.to_ndarray(format="gray") for f in container.decode(stream)}
+
+    full, kept = frames(None), frames("NONREF")
+    assert 0 < len(kept) < 0.75 * len(full)
+    assert all(np.array_equal(image, full[pts]) for pts, image in kept.items())
