@@ -123,3 +123,12 @@ def test_probe_video_takes_a_str_or_a_path(clips: dict[str, Path]) -> None:
 
     assert probe_video(str(clips["standard"])) == probe_video(clips["standard"])
     assert probe_video(str(clips["standard"])).width == 640
+
+
+def test_persistent_is_written_only_when_true_and_read_back() -> None:
+    from framescribe.types import Segment
+
+    logo = Segment(0.0, 20.0, "CH 8", 0.9, persistent=True)
+    assert logo.to_dict()["persistent"] is True and Segment.from_dict(logo.to_dict()) == logo
+    caption = Segment(1.0, 2.0, "Hello")
+    assert "persistent" not in caption.to_dict() and Segment.from_dict(caption.to_dict()) == caption
