@@ -1,4 +1,4 @@
-"""Build the text-in-video benchmark set: 7 clips (20-45 s, 360p-1080p) with exact ground truth.
+"""Build the text-in-video benchmark set: 12 clips (14-45 s, 360p-1080p) with exact ground truth.
 
     python bench/make_clips.py                 # all clips into bench/out/clips/ (skips up-to-date ones)
     python bench/make_clips.py --only news_1080p --force
@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from clipgen import Clip, Inset, Shot, Style, Text, build
-from texts import PEOPLE, PLACE_CARDS, SHORT, SLIDES, SUBTITLES
+from clipgen import CJK_SANS, CJK_SANS_BOLD, Clip, Inset, Occluder, Shot, Style, Text, build
+from texts import BILINGUAL, CJK_LINES, CJK_PAIRS, PEOPLE, PLACE_CARDS, SHORT, SLIDES, SUBTITLES
 
 OUT_DIR = Path(__file__).resolve().parent / "out" / "clips"
 
@@ -194,7 +194,87 @@ def portrait_360p() -> Clip:
     )
 
 
-CLIPS = {c.__name__: c for c in (subtitles_360p, yellow_720p, news_1080p, serif_480p, slides_720p, vfr_540p, portrait_360p)}
+# -- closer to real footage: animated backgrounds, camera shake, grain, stronger compression -----------------------
+
+GAP = "\u3000" * 4  # four ideographic spaces: the wide gap between two phrases of one subtitle line
+
+
+def credits_720p() -> Clip:
+    credit = Style("DejaVuSans.ttf", 0.04, (25, 35, 70), line_spacing=0.6)
+    title = Style("DejaVuSans-Bold.ttf", 0.16, (255, 255, 255))
+    byline = Style("DejaVuSans.ttf", 0.045, (255, 255, 255), shadow=(0, 0, 0), shadow_offset=0.05, shadow_blur=0.08)
+    return Clip(
+        "credits_720p", (1280, 720), 22.0,
+        shots=(Shot("texture:sky", 7.5, (0.4, 0.5, 1.1), (0.5, 0.45, 1.15)),
+               Shot("texture:foliage", 14.5, (0.4, 0.5, 1.2), (0.6, 0.5, 1.3), motion="sway")),
+        texts=(Text(1.0, 6.5, "THE FOREST OPEN FILM PROJECT\nPRESENTS", credit, (0.5, 0.5), "mm", fade=(0.5, 0.5)),
+               Text(8.5, 14.5, "Meadow Tales", title, (0.5, 0.45), "mm", fade=(1.0, 0.8)),
+               Text(16.0, 21.0, "A FILM BY MARTA KOWALSKI", byline, (0.5, 0.82), "mm", fade=(0.4, 0.4))),
+        occluders=(Occluder(10.2, 12.2, (0.12, 0.52), (0.88, 0.36)),),
+        fps=24, crf=26, shake=3.0, grain=3.0,
+        description="animated-film opening: a small centred 2-line credit fading in over drifting sky; a large bold "
+                    "white title fading in over swaying foliage with a moth crossing it; a shadowed byline; shake, grain",
+    )
+
+
+def commentary_720p() -> Clip:
+    logo = Style(CJK_SANS_BOLD, 0.04, (255, 255, 255), box=(200, 30, 30, 235), box_pad=0.3)
+    subs = Style(CJK_SANS, 0.055, (255, 255, 255), outline=(0, 0, 0), outline_width=0.08)
+    texts = [Text(0.0, 20.0, "新闻 8 NEWS", logo, (0.03, 0.04), "lt")]
+    t = 0.8
+    for a, b in CJK_PAIRS[:5]:
+        texts.append(Text(round(t, 3), round(t + 3.6, 3), f"{a}{GAP}{b}", subs, (0.5, 0.94), "mb"))
+        t += 3.6  # back to back
+    return Clip(
+        "commentary_720p", (1280, 720), 20.0,
+        shots=(Shot("texture:night", 20, (0.3, 0.5, 1.1), (0.7, 0.5, 1.25), motion="lights"),),
+        texts=tuple(texts), fps=30, crf=26, shake=2.0, grain=3.0,
+        description="commentary: Chinese subtitles back to back, each one line of two phrases with a wide gap, "
+                    "a boxed channel logo with text throughout, city lights drifting at night",
+    )
+
+
+def bilingual_480p() -> Clip:
+    subs = Style(CJK_SANS, 0.055, (255, 255, 255), outline=(0, 0, 0), outline_width=0.08, line_spacing=0.2)
+    mark = Style("DejaVuSans-Bold.ttf", 0.045, (255, 255, 255), opacity=0.6)
+    texts = [Text(0.0, 20.0, "PIXELSTREAM", mark, (0.97, 0.05), "rt")]
+    for k, (zh, en) in enumerate(BILINGUAL[:5]):
+        a = 0.6 + 3.8 * k
+        texts.append(Text(a, a + 3.0, f"{zh}\n{en}", subs, (0.5, 0.95), "mb"))
+    return Clip(
+        "bilingual_480p", (854, 480), 20.0,
+        shots=(Shot("coffee", 10, (0.4, 0.5, 1.3), (0.55, 0.45, 1.4)),
+               Shot("texture:foliage:1", 10, (0.5, 0.5, 1.2), (0.4, 0.5, 1.3), motion="sway")),
+        texts=tuple(texts), fps=24, crf=27, shake=2.0, grain=2.5,
+        description="film clip: two-line captions (Chinese over English), a translucent text watermark throughout",
+    )
+
+
+def city_800p() -> Clip:
+    subs = Style(CJK_SANS, 0.05, (255, 255, 255), shadow=(0, 0, 0), shadow_offset=0.05, shadow_blur=0.06)
+    texts = [Text(a, a + 2.8, line, subs, (0.5, 0.93), "mb") for a, line in zip((1.0, 6.5, 11.0), CJK_LINES, strict=False)]
+    return Clip(
+        "city_800p", (1920, 800), 14.0,
+        shots=(Shot("texture:night:1", 14, (0.4, 0.5, 1.0), (0.6, 0.5, 1.2), motion="lights"),),
+        texts=tuple(texts), fps=24, crf=26, shake=1.5, grain=2.0,
+        description="wide film frame: shadowed Chinese subtitles with long gaps between them over bright city lights",
+    )
+
+
+def notext_480p() -> Clip:
+    return Clip(
+        "notext_480p", (854, 480), 14.0,
+        shots=(Shot("texture:bark", 7, (0.3, 0.5, 1.1), (0.6, 0.5, 1.4)),
+               Shot("texture:foliage:2", 7, (0.5, 0.4, 1.2), (0.5, 0.6, 1.2), motion="sway")),
+        texts=(), fps=25, crf=28, shake=3.0, grain=3.0,
+        description="no text at all: a textured tree trunk with glyph-like knots and cracks, then swaying foliage; "
+                    "camera shake, grain, strong compression (every segment found is a false positive)",
+    )
+
+
+CLIPS = {c.__name__: c for c in (subtitles_360p, yellow_720p, news_1080p, serif_480p, slides_720p, vfr_540p, portrait_360p,
+                                 credits_720p, commentary_720p, bilingual_480p, city_800p, notext_480p)}
+FOOTAGE = ("credits_720p", "commentary_720p", "bilingual_480p", "city_800p", "notext_480p")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -125,3 +125,28 @@ PLACE_CARDS = (
     "The old observatory",
     "Chapter Two: The Return",
 )
+
+
+# Chinese subtitle lines of two phrases with a wide gap between them (as films and commentary clips set them),
+# and Chinese captions over their English translation. Written for the bench.
+CJK_PAIRS = (
+    ("今天的天气真不错", "我们出去走走吧"),
+    ("他说明天再来", "可是没有人相信"),
+    ("这条路我走过很多次", "从来没有迷路"),
+    ("你先别着急", "听我慢慢说"),
+    ("我以为你不会来了", "没想到你还是来了"),
+    ("这件事情很复杂", "需要一点时间"),
+    ("她把钥匙放在桌子上", "然后就走了"),
+    ("谁也留不住他", "我说的是真的"),
+)
+
+CJK_LINES = ("我们明年春天再见", "外面下着大雨，记得带伞", "火车晚了半个小时", "饭已经做好了，快来吃吧")
+
+BILINGUAL = (
+    ("外面下着大雨", "It is raining hard outside."),
+    ("火车晚了半个小时", "The train is half an hour late."),
+    ("你先别着急", "Don't worry just yet."),
+    ("饭已经做好了", "Dinner is ready."),
+    ("我们明年春天再见", "See you next spring."),
+    ("这条路我走过很多次", "I have walked this road many times."),
+)

@@ -64,9 +64,13 @@ def decode_only(path: Path) -> float:
     return time.perf_counter() - began
 
 
+DEFAULT_CHAIN = "default"  # -b default: the default chain, as a user without a config runs it
+
+
 def run_backend(fs: object, name: str, video: Path) -> tuple[list[Segment], float]:
     began = time.perf_counter()
-    result: VideoResult = fs.video_text(video, backend=name)  # type: ignore[attr-defined]
+    backend = None if name == DEFAULT_CHAIN else name
+    result: VideoResult = fs.video_text(video, backend=backend)  # type: ignore[attr-defined]
     return result.segments, time.perf_counter() - began
 
 
@@ -78,7 +82,8 @@ def save_prediction(method: str, clip: str, segments: list[Segment]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-b", "--backend", action="append", help="backend to measure (repeatable) [default: tesseract]")
+    parser.add_argument("-b", "--backend", action="append",
+                        help=f"backend to measure (repeatable); '{DEFAULT_CHAIN}' runs the default chain [default: tesseract]")
     parser.add_argument("--only", action="append", choices=sorted(make_clips.CLIPS), help="just this clip (repeatable)")
     parser.add_argument("--config", help="framescribe config file with backend settings [default: built-in defaults]")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive whole-frame baseline")

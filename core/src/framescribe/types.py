@@ -43,6 +43,8 @@ class Segment:
     confidence: float | None = None
     box: Box | None = None
     words: tuple[Word, ...] | None = None
+    # On screen for most of the video (a channel logo, a watermark): see docs/video-pipeline.md.
+    persistent: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"start": round(self.start, 3), "end": round(self.end, 3), "value": self.value}
@@ -52,6 +54,8 @@ class Segment:
             out["box"] = self.box.to_dict()
         if self.words is not None:
             out["words"] = [w.to_dict() for w in self.words]
+        if self.persistent:
+            out["persistent"] = True
         return out
 
     @classmethod
@@ -65,6 +69,7 @@ class Segment:
             confidence=None if data.get("confidence") is None else float(data["confidence"]),
             box=Box.from_dict(box) if box else None,
             words=tuple(Word.from_dict(w) for w in words) if words is not None else None,
+            persistent=bool(data.get("persistent", False)),
         )
 
 

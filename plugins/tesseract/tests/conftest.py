@@ -1,32 +1,11 @@
-"""Fixtures of the tesseract plugin's tests; the media makers are in tesseract_clips.py."""
+"""Fixtures of the tesseract plugin's tests; clips come from framescribe's pytest plugin (framescribe_clip_factory,
+framescribe_standard_clip)."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # --import-mode=importlib: make tesseract_clips importable
-
-from tesseract_clips import STANDARD, ClipSpec, make_clip
-
-
-@pytest.fixture(scope="session")
-def clip_factory(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, ClipSpec], Path]:
-    folder = tmp_path_factory.mktemp("clips")
-
-    def make(name: str, spec: ClipSpec) -> Path:
-        return make_clip(folder / name, spec)
-
-    return make
-
-
-@pytest.fixture(scope="session")
-def standard_clip(clip_factory: Callable[[str, ClipSpec], Path]) -> Path:
-    return clip_factory("standard.mp4", STANDARD)
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from tesseract_clips import ClipSpec, text_image
 
 from framescribe.cli import main
 from framescribe.media import ffmpeg_exe
+from framescribe.testing.video_clips import ClipSpec, text_image
 
 
 def run_cli(args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, Path]:
@@ -35,8 +35,8 @@ def assert_bad_input(code: int, err: str, out: Path, *needles: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def small_clip(clip_factory: Callable[[str, ClipSpec], Path]) -> Path:
-    return clip_factory("small.mp4", ClipSpec([], duration=4.0))
+def small_clip(framescribe_clip_factory: Callable[[str, ClipSpec], Path]) -> Path:
+    return framescribe_clip_factory("small.mp4", ClipSpec([], duration=4.0))
 
 
 def make_video_input(kind: str, tmp_path: Path, small_clip: Path) -> Path:
@@ -88,8 +88,8 @@ def test_bad_video(kind: str, tmp_path: Path, small_clip: Path, capsys: pytest.C
         assert any(w in err for w in ("corrupt", "truncated", "not a video")), err
 
 
-def test_good_video_writes_output(tmp_path: Path, standard_clip: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, err, out = run_cli(["video-text", str(standard_clip), "--end", "2"], tmp_path, capsys)
+def test_good_video_writes_output(tmp_path: Path, framescribe_standard_clip: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, err, out = run_cli(["video-text", str(framescribe_standard_clip), "--end", "2"], tmp_path, capsys)
     assert code == 0, err
     assert "NEWS 24" in out.read_text()
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
-from tesseract_clips import text_image
 
 from framescribe import Framescribe
 from framescribe.cli import main
 from framescribe.errors import BackendUnavailable, BadInput, MissingDependency
 from framescribe.evaluate import char_error_rate
+from framescribe.testing.video_clips import text_image
 from framescribe_tesseract.engines import PytesseractEngine, TesserocrEngine, engine_reason, find_binary, make_engine
 from framescribe_tesseract.image_ocr import ocr_image
 from framescribe_tesseract.settings import TesseractSettings

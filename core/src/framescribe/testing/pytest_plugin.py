@@ -8,12 +8,15 @@ Fixtures:
   framescribe_loopback_only   refuse and record connections outside loopback (yields the attempts)
   framescribe_sample_image    a PNG showing "FRAMESCRIBE 42"
   framescribe_sample_video    an MP4 showing "HELLO WORLD" (0-2 s) then "SECOND CARD" (2-4 s)
+  framescribe_clip_factory    make(name, ClipSpec) -> a clip of captions at known times (session-wide)
+  framescribe_standard_clip   the 8 s clip of framescribe.testing.video_clips.STANDARD (session-wide)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -54,3 +57,26 @@ def framescribe_sample_video(tmp_path: Path) -> Path:
     from .media import make_text_video
 
     return make_text_video(tmp_path / "sample.mp4")
+
+
+@pytest.fixture(scope="session")
+def framescribe_clip_factory(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, Any], Path]:
+    """``make(name, spec)``: a clip of :class:`framescribe.testing.video_clips.ClipSpec` (captions at known times over
+    a moving picture), written once per session under ``name``."""
+    from .video_clips import make_clip
+
+    folder = tmp_path_factory.mktemp("clips")
+
+    def make(name: str, spec: Any) -> Path:
+        return make_clip(folder / name, spec)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def framescribe_standard_clip(framescribe_clip_factory: Callable[[str, Any], Path]) -> Path:
+    """8 s, 640x360: two captions one after another, a boxed lower third overlapping the second, a corner label
+    throughout (``framescribe.testing.video_clips.STANDARD``)."""
+    from .video_clips import STANDARD
+
+    return framescribe_clip_factory("standard.mp4", STANDARD)

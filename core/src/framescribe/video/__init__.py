@@ -28,7 +28,7 @@ except ImportError as exc:  # pragma: no cover - depends on the install
 
 from .decode import SampleReader, VideoInfo, probe_video
 from .merge import similarity
-from .pipeline import extract_video_text
+from .pipeline import extract_video_text, require_readable
 from .regions import (
     binary_variants,
     binary_variants_with_counts,
@@ -59,6 +59,7 @@ __all__ = [
     "letter_count",
     "median_image",
     "probe_video",
+    "require_readable",
     "similarity",
     "sorted_frames",
     "temporal_extremes",

@@ -12,6 +12,7 @@ frame where a text appears or disappears without decoding again.
 from __future__ import annotations
 
 import itertools
+import os
 import queue
 import threading
 from collections.abc import Iterator
@@ -138,26 +139,47 @@ def _start_offset(container: Any, stream: Any) -> float:
     return 0.0
 
 
-def probe_video(path: Path) -> VideoInfo:
-    """Size, duration and rotation of the first video stream; BadInput when it cannot be decoded."""
-    container = _open(path)
-    with container:
-        stream = container.streams.video[0]
-        try:
-            frame = next(container.decode(stream))
-        except StopIteration:
-            raise BadInput(f"{path} has a video stream but no frame could be decoded", hint=_HINT) from None
-        except av.error.FFmpegError as exc:
-            raise BadInput(f"{path} is corrupt: its first frame cannot be decoded ({_short(exc)})", hint=_HINT) from None
-        rot = _rotation(stream, frame)
-        w, h = (frame.height, frame.width) if rot in (90, 270) else (frame.width, frame.height)
-        duration = None
-        if container.duration:
-            duration = container.duration / 1_000_000
-        elif stream.duration and stream.time_base:
-            duration = float(stream.duration * stream.time_base)
-        rate = stream.average_rate or stream.guessed_rate
-        return VideoInfo(w, h, duration, float(rate) if rate else None, rot)
+def probe_video(path: str | os.PathLike[str]) -> VideoInfo:
+    """Size, duration and rotation of the first video stream of ``path`` (a str or path-like); BadInput when it
+    cannot be decoded."""
+    path = Path(path)
+    with _open(path) as container:
+        return _probe(container, path)[0]
+
+
+def _probe(container: Any, path: Path) -> tuple[VideoInfo, Any, Iterator[Any]]:
+    """What :func:`probe_video` tells, from an open container; with the first frame and the decoder that made it,
+    so a reader that starts at the beginning goes on decoding from there instead of opening the file again."""
+    stream = container.streams.video[0]
+    frames = container.decode(stream)
+    try:
+        frame = next(frames)
+    except StopIteration:
+        raise BadInput(f"{path} has a video stream but no frame could be decoded", hint=_HINT) from None
+    except av.error.FFmpegError as exc:
+        raise BadInput(f"{path} is corrupt: its first frame cannot be decoded ({_short(exc)})", hint=_HINT) from None
+    rot = _rotation(stream, frame)
+    w, h = (frame.height, frame.width) if rot in (90, 270) else (frame.width, frame.height)
+    duration = None
+    if container.duration:
+        duration = container.duration / 1_000_000
+    elif stream.duration and stream.time_base:
+        duration = float(stream.duration * stream.time_base)
+    rate = stream.average_rate or stream.guessed_rate
+    return VideoInfo(w, h, duration, float(rate) if rate else None, rot), frame, frames
+
+
+@dataclass
+class _DecodeState:
+    """Where :meth:`SampleReader._decode` is in the video."""
+
+    next_at: float  # time of the next sample
+    frame_step: float  # shortest time between two frames seen: the last frame's duration
+    index: int = 0  # of the next sample
+    between: list[tuple[float, Any]] = field(default_factory=list)
+    pending: Sample | None = None  # the last sample, held back until the next (the last one gets the end time)
+    last_t: float | None = None
+    rotation: int | None = None
 
 
 class SampleReader:
@@ -168,12 +190,14 @@ class SampleReader:
     ``skip_nonref`` the decoder skips the frames no other frame is predicted
     from (most B-frames): about half the frames of a typical H.264 file, and
     40 % of the decoding time; samples and the frames between them then come
-    from the frames that remain, a frame or two apart.
+    from the frames that remain, a frame or two apart. ``info`` is the
+    :class:`VideoInfo` of the file, known once the reader is made (the file is
+    opened once, for both); call :meth:`close` if it is never iterated.
     """
 
-    def __init__(self, path: Path, step: float, start: float | None = None, end: float | None = None,
+    def __init__(self, path: str | os.PathLike[str], step: float, start: float | None = None, end: float | None = None,
                  keep_between: bool = True, queue_size: int = 4, skip_nonref: bool = False) -> None:
-        self.path = path
+        path = self.path = Path(path)
         self.step = step
         self.start = start or 0.0
         self.end = end
@@ -185,6 +209,21 @@ class SampleReader:
         self._queue: queue.Queue[Sample | BaseException | None] = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         self._container = _open(path)
+        try:
+            stream = self._container.streams.video[0]
+            # Before the first frame is decoded: the codec takes these when it opens.
+            stream.thread_type = "AUTO"
+            if skip_nonref:
+                stream.codec_context.skip_frame = "NONREF"
+            self.info, first, rest = _probe(self._container, path)
+        except BaseException:
+            self._container.close()
+            raise
+        self._head: Iterator[Any] = itertools.chain([first], rest)
+
+    def close(self) -> None:
+        """Close the file; only needed when the reader is never iterated."""
+        self._container.close()
 
     def __iter__(self) -> Iterator[Sample]:
         thread = threading.Thread(target=self._run, name="framescribe-decode", daemon=True)
@@ -224,53 +263,70 @@ class SampleReader:
     def _decode(self) -> None:
         container = self._container
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        if self.skip_nonref:
-            stream.codec_context.skip_frame = "NONREF"
         offset = _start_offset(container, stream)
-        first = self._seek(container, stream, offset)
-        next_at = self.start
-        index = 0
-        between: list[tuple[float, Any]] = []
-        pending: Sample | None = None
-        last_t: float | None = None
-        rotation: int | None = None
-        frame_step = 1.0 / float(stream.average_rate) if stream.average_rate else 1 / 30
+        # From the start, decoding goes on from the frame the probe decoded; after a seek, from the seek point.
+        frames = self._head if self.start <= 0 else itertools.chain(self._seek(container, stream, offset),
+                                                                    container.decode(stream))
+        state = _DecodeState(next_at=self.start,
+                             frame_step=1.0 / float(stream.average_rate) if stream.average_rate else 1 / 30)
         try:
-            for frame in itertools.chain(first, container.decode(stream)):
+            for frame in frames:
                 if self._stop.is_set():
                     return
-                if frame.pts is None or frame.time is None:
-                    continue
-                t = float(frame.time) - offset
-                if last_t is not None and t <= last_t:
-                    continue  # duplicate or out-of-order timestamps after a seek
-                if t < self.start - 1e-6:
+                t = self._frame_time(frame, offset, state.last_t)
+                if t is None:
                     continue
                 if self.end is not None and t >= self.end:
                     break
-                self.decoded += 1
-                if rotation is None:
-                    rotation = self.rotation = _rotation(stream, frame)
-                if last_t is not None:
-                    frame_step = min(frame_step, t - last_t) if t - last_t > 0 else frame_step
-                last_t = t
-                if t + 1e-6 >= next_at:
-                    sample = Sample(index, t, to_display(frame, rotation), luma(frame, rotation), between)
-                    index += 1
-                    between = []
-                    while next_at <= t + 1e-6:
-                        next_at += self.step
-                    if pending is not None and not self._put(pending):
+                self._count(stream, frame, t, state)
+                if t + 1e-6 >= state.next_at:
+                    if not self._emit_sample(frame, t, state):
                         return
-                    pending = sample
                 elif self.keep_between:
-                    between.append((t, frame))
+                    state.between.append((t, frame))
         except av.error.FFmpegError as exc:
-            if last_t is None:
+            if state.last_t is None:
                 raise BadInput(f"{self.path} is corrupt: no frame could be decoded ({_short(exc)})", hint=_HINT) from None
-            raise BadInput(f"{self.path} is corrupt or truncated: decoding failed after {last_t:.2f} s ({_short(exc)})",
-                           hint=_HINT) from None
+            raise BadInput(f"{self.path} is corrupt or truncated: decoding failed after {state.last_t:.2f} s "
+                           f"({_short(exc)})", hint=_HINT) from None
+        self._finish(state)
+
+    def _frame_time(self, frame: Any, offset: float, last_t: float | None) -> float | None:
+        """Seconds of ``frame`` from the start of the video, or None for a frame to pass over."""
+        if frame.pts is None or frame.time is None:
+            return None
+        t = float(frame.time) - offset
+        if last_t is not None and t <= last_t:
+            return None  # duplicate or out-of-order timestamps after a seek
+        if t < self.start - 1e-6:
+            return None
+        return t
+
+    def _count(self, stream: Any, frame: Any, t: float, state: _DecodeState) -> None:
+        """Book-keeping for every frame decoded in range: the count, the rotation, the shortest frame step."""
+        self.decoded += 1
+        if state.rotation is None:
+            state.rotation = self.rotation = _rotation(stream, frame)
+        if state.last_t is not None and t - state.last_t > 0:
+            state.frame_step = min(state.frame_step, t - state.last_t)
+        state.last_t = t
+
+    def _emit_sample(self, frame: Any, t: float, state: _DecodeState) -> bool:
+        """Make ``frame`` the next sample and hand over the one before; False when the consumer stopped."""
+        rotation = state.rotation or 0
+        sample = Sample(state.index, t, to_display(frame, rotation), luma(frame, rotation), state.between)
+        state.index += 1
+        state.between = []
+        while state.next_at <= t + 1e-6:
+            state.next_at += self.step
+        if state.pending is not None and not self._put(state.pending):
+            return False
+        state.pending = sample
+        return True
+
+    def _finish(self, state: _DecodeState) -> None:
+        """After the last frame: the last sample (and the tail of frames after it) with the end time, then the end."""
+        pending, last_t = state.pending, state.last_t
         if pending is None:
             where = f" between {self.start:g} s and {self.end:g} s" if self.end is not None else f" after {self.start:g} s"
             if self.start > 0 or self.end is not None:
@@ -279,16 +335,16 @@ class SampleReader:
         self._check_complete(last_t)
         assert last_t is not None
         self.last_time = last_t
-        end_time = last_t + frame_step
+        end_time = last_t + state.frame_step
         if self.end is not None:
             end_time = min(end_time, self.end)
-        pending.between = pending.between
         pending.end_time = end_time
-        if between:
+        if state.between:
             # Frames after the last sample: the tail of the video, kept for refining the last boundaries.
-            last_frame = between[-1][1]
-            tail = Sample(index, between[-1][0], to_display(last_frame, rotation or 0), luma(last_frame, rotation or 0),
-                          between[:-1], end_time)
+            rotation = state.rotation or 0
+            t_last, last_frame = state.between[-1]
+            tail = Sample(state.index, t_last, to_display(last_frame, rotation), luma(last_frame, rotation),
+                          state.between[:-1], end_time)
             pending.end_time = None
             if self._put(pending):
                 self._put(tail)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
@@ -11,6 +12,8 @@ CONTAINED = 0.8  # share of a reading's characters found in order in a longer on
 LOOSE_CONTAINED = 0.6  # ... enough when its box lies inside the longer reading's: one place shows one text
 SURER = 0.15  # confidence by which a reading outranks another of the same place in telling text from scenery
 ROUGH_SIMILARITY = 0.6  # a reading this alike to one shown longer in the same place is a rougher copy of it
+TOGETHER = 0.35  # seconds: pieces of one line appear and disappear within this of each other
+LINE_GAP = 12.0  # line heights: the widest gap between two phrases of one line (subtitles leave 3-6)
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,55 @@ def merge_candidates(cands: list[Candidate], gap: float, min_similarity: float) 
             break
         else:
             out.append(c)
-    return sorted(_drop_fragments(out), key=lambda c: (c.start, c.end))
+    return sorted(join_lines(_drop_fragments(out)), key=lambda c: (c.start, c.end))
+
+
+def join_lines(cands: list[Candidate]) -> list[Candidate]:
+    """Pieces of one line (two phrases with a wide gap) become one reading, in reading order.
+
+    Pieces are of one line when they appear and disappear together (within
+    ``TOGETHER`` seconds), sit on one baseline at the same height and are at
+    most ``LINE_GAP`` line heights apart. Their texts are joined left to
+    right, right to left when most of their letters are of a right-to-left
+    script.
+    """
+    groups: list[list[Candidate]] = []
+    for c in sorted(cands, key=lambda c: (c.start, c.rect.x)):
+        for g in groups:
+            if any(_same_line(o, c) for o in g):
+                g.append(c)
+                break
+        else:
+            groups.append([c])
+    out = []
+    for g in groups:
+        if len(g) == 1:
+            out.append(g[0])
+            continue
+        g.sort(key=lambda c: c.rect.x, reverse=_right_to_left("".join(c.text for c in g)))
+        rect = g[0].rect
+        for c in g[1:]:
+            rect = rect.union(c.rect)
+        letters = [max(1, len(_alnum(c.text))) for c in g]
+        confidence = sum(c.confidence * n for c, n in zip(g, letters, strict=True)) / sum(letters)
+        out.append(Candidate(min(c.start for c in g), max(c.end for c in g), " ".join(c.text for c in g), confidence,
+                             rect))
+    return out
+
+
+def _same_line(a: Candidate, b: Candidate) -> bool:
+    if abs(a.start - b.start) > TOGETHER or abs(a.end - b.end) > TOGETHER or "\n" in a.text or "\n" in b.text:
+        return False
+    ra, rb = a.rect, b.rect
+    low, high = min(ra.h, rb.h), max(ra.h, rb.h)
+    v_overlap = min(ra.y2, rb.y2) - max(ra.y, rb.y)
+    gap = max(ra.x, rb.x) - min(ra.x2, rb.x2)
+    return high <= 1.5 * low and v_overlap >= 0.7 * low and 0 <= gap <= LINE_GAP * low
+
+
+def _right_to_left(text: str) -> bool:
+    kinds = [unicodedata.bidirectional(ch) for ch in text if ch.isalpha()]
+    return sum(k in ("R", "AL") for k in kinds) > len(kinds) / 2
 
 
 def _ambiguous_piece(c: Candidate, cands: list[Candidate]) -> bool:

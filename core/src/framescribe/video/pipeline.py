@@ -21,10 +21,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ..errors import BadInput
+from ..errors import BackendUnavailable, BadInput
 from ..types import Box, Segment, VideoResult
 from . import regions as rg
-from .decode import Sample, SampleReader, VideoInfo, luma_view, probe_video
+from .decode import Sample, SampleReader, VideoInfo, luma_view
 from .merge import Candidate, merge_candidates
 from .types import PipelineStats, Reading, Region, TextReader, VideoOptions
 
@@ -35,6 +35,10 @@ BOX_COLOUR_STEP = 40  # colour levels: lines on boxes this different in any chan
 SHORT_TEXT_CONFIDENCE = 0.8  # readings of at most four letters or digits need this much confidence
 MAX_STRIPES = 0.6  # rg.stripe_coherence above which a still region is scenery, not text
 UNCHANGED = 2  # grey levels by which a crop may differ from the last sample's and still be the same picture
+LASTING = 1.0  # seconds on screen after which a region that held letter shapes is counted as text (see PipelineStats)
+READ = 0.7  # confidence of a kept reading that counts its region as read: guesses at an unknown script score lower
+PERSISTENT_SHARE = 0.8  # a text shown this share of the time read is an overlay (logo, watermark) ...
+PERSISTENT_SECONDS = 5.0  # ... if that is at least this long
 
 
 @dataclass
@@ -116,8 +120,12 @@ class _Pipeline:
         self.end = end
         self.progress = progress
         self.stats = PipelineStats()
-        self.info: VideoInfo = probe_video(path)
+        # The decoder opens the file and probes it: once for both.
+        self.frames = SampleReader(path, 1.0 / options.sample_rate, self.start, end,
+                                   keep_between=options.refine_boundaries, skip_nonref=not options.every_frame)
+        self.info: VideoInfo = self.frames.info
         if self.info.duration is not None and start is not None and start >= self.info.duration:
+            self.frames.close()
             raise BadInput(f"--start {start:g} s is past the end of {path} ({self.info.duration:.2f} s)")
         self.factor = min(1.0, options.work_height / max(1, self.info.height))
         # Area averaging is fast for whole factors (1/2, 1/4) and slow otherwise (3/4), where linear is as good.
@@ -158,9 +166,7 @@ class _Pipeline:
 
     def _run(self) -> VideoResult:
         t0 = time.perf_counter()
-        step = 1.0 / self.opt.sample_rate
-        frames = SampleReader(self.path, step, self.start, self.end, keep_between=self.opt.refine_boundaries,
-                              skip_nonref=not self.opt.every_frame)
+        frames = self.frames
         total = (self.end if self.end is not None else (self.info.duration or 0.0)) - self.start
         try:
             last: _Seen | None = None
@@ -195,16 +201,41 @@ class _Pipeline:
                 job[0].cancel()
             wait([job[0] for job in self.jobs])
         self.stats.seconds["total"] = time.perf_counter() - t0
-        segments = merge_candidates(candidates, self.opt.merge_gap, self.opt.merge_similarity)
+        merged = merge_candidates(candidates, self.opt.merge_gap, self.opt.merge_similarity)
+        segments = [Segment(c.start, c.end, c.text, c.confidence, _box(c.rect), persistent=self._persistent(c, end_time))
+                    for c in merged]
+        if self.opt.persistent == "drop":
+            segments = [s for s in segments if not s.persistent]
         return VideoResult(
-            segments=[Segment(c.start, c.end, c.text, c.confidence, _box(c.rect)) for c in segments],
+            segments=segments,
             duration=self.info.duration,
             source=str(self.path),
             metadata={"pipeline": self.stats.to_dict(), "width": self.info.width, "height": self.info.height,
                       "rotation": self.info.rotation},
         )
 
+    def _persistent(self, c: Candidate, end_time: float) -> bool:
+        """Whether a text stayed on screen for most of the time read: an overlay such as a logo or watermark."""
+        span = end_time - self.start
+        shown = c.end - c.start
+        return shown >= PERSISTENT_SECONDS and shown >= PERSISTENT_SHARE * span
+
     def _step(self, seen: _Seen, last: _Seen | None) -> None:
+        """One sample: follow the texts already tracked, then find and start the new ones."""
+        self._follow(seen)
+        if last is None:
+            return
+        seen.sketch = rg.sketch(seen.work)
+        if last.sketch is None:
+            last.sketch = rg.sketch(last.work)
+        boxes = rg.find_text_boxes(seen.work, last.work, self.min_line_work, self.roi_work, (last.sketch, seen.sketch))
+        boxes = [part for b in boxes for part in self._split_styles(b, seen.sample.image)]
+        grown: dict[int, rg.Rect] = {}  # young tracks' extent with the parts of them found in this sample so far
+        for b in self._split_at_tracks(boxes):
+            self._start_or_grow(b, seen, last, grown)
+
+    def _follow(self, seen: _Seen) -> None:
+        """Tracks whose text ``seen`` still shows go on; the others end (their end refined to the frame)."""
         still: list[_Track] = []
         for tr in self.active:
             crop = _crop(seen.gray, tr.rect)
@@ -222,47 +253,43 @@ class _Pipeline:
             else:
                 self._finish(tr, self._refine_end(tr, seen))
         self.active = still
-        if last is None:
-            return
-        seen.sketch = rg.sketch(seen.work)
-        if last.sketch is None:
-            last.sketch = rg.sketch(last.work)
-        boxes = rg.find_text_boxes(seen.work, last.work, self.min_line_work, self.roi_work, (last.sketch, seen.sketch))
+
+    def _start_or_grow(self, b: rg.TextBox, seen: _Seen, last: _Seen, grown: dict[int, rg.Rect]) -> None:
+        """A text box found in ``seen``: a new track, a larger one replacing the tracks it holds, or nothing new."""
+        text_rect = b.rect.scaled(1.0 / self.factor)
+        line_h = max(1, round(b.line_height / self.factor))
+        lines = b.lines
+        pieces = self._pieces_of(text_rect, line_h, seen.sample.image, seen.sample.time)
+        if pieces:
+            # Parts of one text found in different samples (a moving background hides some letters'
+            # edges at times): one track for the whole text instead of one per fragment.
+            largest = max(tr.text_rect.w * tr.text_rect.h for tr in pieces)
+            for tr in pieces:
+                text_rect = text_rect.union(grown.get(id(tr), tr.text_rect))
+                line_h = max(line_h, tr.line_height)
+                lines = max(lines, tr.lines)
+            if len(pieces) == 1 and text_rect.w * text_rect.h < 1.15 * largest and _within(text_rect, pieces[0].rect):
+                # The same text as before, or a little more of it that its padded crop still holds: several
+                # such pieces found at once (both ends of a line) can add up to a larger text. A letter
+                # beyond the crop would be cut off (the last letter of a centred title): that restarts it.
+                grown[id(pieces[0])] = text_rect
+                return
+            self.active = [tr for tr in self.active if all(tr is not p for p in pieces)]
         H, W = seen.gray.shape
-        boxes = [part for b in boxes for part in self._split_styles(b, seen.sample.image)]
-        grown: dict[int, rg.Rect] = {}  # young tracks' extent with the parts of them found in this sample so far
-        for b in self._split_at_tracks(boxes):
-            text_rect = b.rect.scaled(1.0 / self.factor)
-            line_h = max(1, round(b.line_height / self.factor))
-            lines = b.lines
-            pieces = self._pieces_of(text_rect, line_h, seen.sample.image, seen.sample.time)
-            if pieces:
-                # Parts of one text found in different samples (a moving background hides some letters'
-                # edges at times): one track for the whole text instead of one per fragment.
-                largest = max(tr.text_rect.w * tr.text_rect.h for tr in pieces)
-                for tr in pieces:
-                    text_rect = text_rect.union(grown.get(id(tr), tr.text_rect))
-                    line_h = max(line_h, tr.line_height)
-                    lines = max(lines, tr.lines)
-                if len(pieces) == 1 and text_rect.w * text_rect.h < 1.15 * largest:
-                    # The same text as before, or a little more of it: several such pieces found at once
-                    # (both ends of a line) can add up to a larger text.
-                    grown[id(pieces[0])] = text_rect
-                    continue
-                self.active = [tr for tr in self.active if all(tr is not p for p in pieces)]
-            rect = text_rect.padded(max(4, line_h // 3), W, H)
-            if not pieces and self._covered(rect):
-                continue
-            ref = _crop(seen.gray, rect).copy()
-            prev = _crop(last.gray, rect)
-            edges = rg.edge_map(ref) > rg.EDGE_THRESHOLD
-            mask = edges & (cv2.absdiff(cv2.blur(ref, (3, 3)), cv2.blur(prev, (3, 3))) < rg.STATIC_THRESHOLD)
-            if mask.sum() < 20 or rg.stripe_coherence(ref, mask) > MAX_STRIPES:
-                continue
-            tr = _Track(rect, text_rect, line_h, lines, ref, mask, seen.sample.time, seen, seen, edges=edges)
-            self._backfill(tr)
-            tr.add(seen, self.opt.max_crops)
-            self.active.append(tr)
+        rect = text_rect.padded(max(4, line_h // 3), W, H)
+        if not pieces and self._covered(rect):
+            return
+        ref = _crop(seen.gray, rect).copy()
+        prev = _crop(last.gray, rect)
+        edges = rg.edge_map(ref) > rg.EDGE_THRESHOLD
+        mask = edges & (cv2.absdiff(cv2.blur(ref, (3, 3)), cv2.blur(prev, (3, 3))) < rg.STATIC_THRESHOLD)
+        if mask.sum() < 20 or rg.stripe_coherence(ref, mask) > MAX_STRIPES:
+            return
+        tr = _Track(rect, text_rect, line_h, lines, ref, mask, seen.sample.time, seen, seen, edges=edges)
+        self._backfill(tr)
+        tr.start = min([tr.start, *(p.start for p in pieces)])
+        tr.add(seen, self.opt.max_crops)
+        self.active.append(tr)
 
     def _pieces_of(self, text: rg.Rect, line_h: int, image: rg.Image, now: float) -> list[_Track]:
         """Recently started tracks that are parts of the same text as ``text``.
@@ -274,8 +301,7 @@ class _Pipeline:
         young = (_HISTORY - 1) / self.opt.sample_rate  # their start can still be found again from the history
         out = []
         for tr in self.active:
-            if now - tr.first.sample.time > young:
-                continue
+            is_young = now - tr.first.sample.time <= young
             a = tr.text_rect
             v_overlap = min(a.y2, text.y2) - max(a.y, text.y)
             h_overlap = min(a.x2, text.x2) - max(a.x, text.x)
@@ -285,7 +311,11 @@ class _Pipeline:
                 continue
             same_line = (0.7 <= a.h / max(1, text.h) <= 1.4 or within) and v_overlap >= 0.7 * min(a.h, text.h)
             if same_line and -h_overlap <= 0.8 * max(tr.line_height, line_h):
+                # At any age: the rest of a title some of whose letters a busy background or a passing object hid
+                # at first; the whole keeps the start of the part seen first.
                 out.append(tr)
+                continue
+            if not is_young:
                 continue
             stacked = (tr.lines == 1 and -v_overlap <= 0.8 * max(tr.line_height, line_h)
                        and v_overlap < 0.3 * min(a.h, text.h) and h_overlap > 0.3 * min(a.w, text.w))
@@ -462,12 +492,17 @@ class _Pipeline:
                 continue  # nothing like text: not handed to the reader
             self.stats.regions_read += 1
             self.stats.reader_calls += 1
+            kept = 0
             for r in readings:
                 text = " ".join(r.text.split())
                 if r.confidence < self.opt.min_confidence or not _plausible(text, r.confidence):
                     continue
                 where = text_rect if r.box is None else rg.Rect(rect.x + r.box.x, rect.y + r.box.y, r.box.width, r.box.height)
                 out.append(Candidate(start, max(end, start), text, r.confidence, where))
+                kept += r.confidence >= READ
+            if end - start >= LASTING:
+                self.stats.lasting_regions += 1
+                self.stats.unread_regions += kept == 0
         return out
 
     # -- engines that find text themselves ------------------------------------
@@ -497,6 +532,10 @@ class _Pipeline:
         region = Region(box=_box(rect), crop=img, median=img, stable=None, variants=[], scale=1.0, line_count=0,
                         time=seen.sample.time, frames=1)
         self._submit(region, start, end, rect, rect)
+
+
+def _within(inner: rg.Rect, outer: rg.Rect) -> bool:
+    return inner.x >= outer.x and inner.y >= outer.y and inner.x2 <= outer.x2 and inner.y2 <= outer.y2
 
 
 def _unchanged(a: rg.Image, b: rg.Image) -> bool:
@@ -530,6 +569,22 @@ def _plausible(text: str, confidence: float) -> bool:
 
 def _box(r: rg.Rect) -> Box:
     return Box(r.x, r.y, r.w, r.h)
+
+
+def require_readable(result: VideoResult, what: str = "the reader", hint: str | None = None) -> None:
+    """Raise BackendUnavailable when the reader read next to nothing of the lasting text the pipeline found.
+
+    That is text in a script the engine has no data for (Chinese subtitles
+    and a Latin-only Tesseract): an empty answer would end a chain that a
+    later backend could answer. See ``PipelineStats.unreadable``.
+    """
+    stats = result.metadata.get("pipeline", {})
+    unread, lasting = int(stats.get("unread_regions", 0)), int(stats.get("lasting_regions", 0))
+    if PipelineStats(lasting_regions=lasting, unread_regions=unread).unreadable:
+        raise BackendUnavailable(
+            f"{what} found {unread} text regions it could not read (of {lasting}); "
+            "install language data or use another backend",
+            hint=hint)
 
 
 def extract_video_text(path: str | Path, reader: TextReader, options: VideoOptions | None = None, *,

@@ -344,48 +344,82 @@ def binary_variants_with_counts(median: Image, stable: Mask | None, line_height:
     if values.size < 10 or int(values.max()) - int(values.min()) < 30:
         return [], 1.0
     thr, _ = cv2.threshold(values.reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    thr_lo = thr if extremes is None else _otsu(lo[sel])
-    thr_hi = thr if extremes is None else _otsu(hi[sel])
-    bright = (lo > thr_lo) & sel
-    dark = (hi <= thr_hi) & sel
-    # The class that forms the rim of the stable area (outline, box, or the frame around slide text) is not the text.
-    if mostly_stable:
-        rim = np.zeros(g.shape, bool)
-        rim[:2, :] = rim[-2:, :] = rim[:, :2] = rim[:, -2:] = True
-    else:
-        rim = sel & (cv2.erode(sel.astype(np.uint8), np.ones((3, 3), np.uint8)) == 0)
-    bright_rim = int((bright & rim).sum()) / max(1, int(bright.sum()))
-    dark_rim = int((dark & rim).sum()) / max(1, int(dark.sum()))
-    bright_first = bright_rim <= dark_rim
+    th = _Thresholds(float(thr), float(thr) if extremes is None else _otsu(lo[sel]),
+                     float(thr) if extremes is None else _otsu(hi[sel]))
+    bright = (lo > th.low) & sel
+    dark = (hi <= th.high) & sel
+    bright_first = _bright_is_text(bright, dark, sel, mostly_stable)
     # The text class has the tallest letter-sized blobs; the other class's blobs are counters and scraps.
     heights = [h for h in (_letter_height(_drop_border_blobs(bright)), _letter_height(_drop_border_blobs(dark))) if h]
     letter = max(heights) if heights else max(4.0, line_height * 0.7)
     if letter < min_letter:
         return [], 1.0
     scale = float(min(5.0, max(0.4, TARGET_LETTER_HEIGHT / letter)))
-    if scale != 1.0:
-        size = (max(1, round(g.shape[1] * scale)), max(1, round(g.shape[0] * scale)))
-        lo = cv2.resize(lo, size, interpolation=cv2.INTER_CUBIC)
-        hi = lo if extremes is None else cv2.resize(hi, size, interpolation=cv2.INTER_CUBIC)
-        sel = cv2.resize(sel.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
-    plain: list[tuple[int, int, Image]] = []
-    walled: list[tuple[int, int, Image]] = []
-    g_full = g if scale == 1.0 else cv2.resize(g, lo.shape[::-1], interpolation=cv2.INTER_CUBIC)
+    g_full, lo, hi, sel = _enlarged(g, lo, hi if extremes is not None else None, sel, scale)
+    plain, walled = _polarity_variants(g_full, lo, hi, sel, th, letter * scale, bright_first)
+    return _in_order(plain, walled), scale
+
+
+class _Thresholds(NamedTuple):
+    """Otsu thresholds between text and the rest: of the median, of the low and of the high image."""
+
+    median: float
+    low: float
+    high: float
+
+
+def _bright_is_text(bright: Mask, dark: Mask, sel: Mask, mostly_stable: bool) -> bool:
+    """Whether the bright class is the text: the class that forms the rim of the stable area (outline, box, or the
+    frame around slide text) is not."""
+    if mostly_stable:
+        rim = np.zeros(sel.shape, bool)
+        rim[:2, :] = rim[-2:, :] = rim[:, :2] = rim[:, -2:] = True
+    else:
+        rim = sel & (cv2.erode(sel.astype(np.uint8), np.ones((3, 3), np.uint8)) == 0)
+    bright_rim = int((bright & rim).sum()) / max(1, int(bright.sum()))
+    dark_rim = int((dark & rim).sum()) / max(1, int(dark.sum()))
+    return bright_rim <= dark_rim
+
+
+def _enlarged(g: Image, lo: Image, hi: Image | None, sel: Mask, scale: float) -> tuple[Image, Image, Image, Mask]:
+    """The median, low and high images (``hi`` None: the low one) and the selection, scaled by ``scale``."""
+    if scale == 1.0:
+        return g, lo, lo if hi is None else hi, sel
+    size = (max(1, round(g.shape[1] * scale)), max(1, round(g.shape[0] * scale)))
+    lo = cv2.resize(lo, size, interpolation=cv2.INTER_CUBIC)
+    hi = lo if hi is None else cv2.resize(hi, size, interpolation=cv2.INTER_CUBIC)
+    sel = cv2.resize(sel.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    return cv2.resize(g, size, interpolation=cv2.INTER_CUBIC), lo, hi, sel
+
+
+_Counted = tuple[int, int, Mask]  # letter count, polarity rank, text mask
+
+
+def _polarity_variants(g: Image, lo: Image, hi: Image, sel: Mask, th: _Thresholds, letter: float,
+                       bright_first: bool) -> tuple[list[_Counted], list[_Counted]]:
+    """For each polarity, likeliest first: the plain text mask, and the letters an outline or box walls in."""
+    plain: list[_Counted] = []
+    walled: list[_Counted] = []
     for rank, want_bright in enumerate((True, False) if bright_first else (False, True)):
-        cls = ((lo > thr_lo) if want_bright else (hi <= thr_hi)) & sel
+        cls = ((lo > th.low) if want_bright else (hi <= th.high)) & sel
         # Anti-aliased edges of thin strokes blend with the moving picture and flicker, so they are not
         # stable; next to stable text pixels, the median says whether they belong to the text.
         near = cv2.dilate(cls.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-        cls |= near & ((g_full > thr) if want_bright else (g_full <= thr))
-        text, n = _keep_letters_counted(_drop_thick(_drop_border_blobs(cls), letter * scale), letter * scale)
+        cls |= near & ((g > th.median) if want_bright else (g <= th.median))
+        text, n = _keep_letters_counted(_drop_thick(_drop_border_blobs(cls), letter), letter)
         plain.append((n, rank, text))
         # Outlined and boxed letters are walled in by the other class (dark in every frame for light text):
         # what the wall encloses is the text, and scenery of the text's colour next to it is cut off.
-        wall = (hi <= thr_hi) if want_bright else (lo > thr_lo)
-        inside, n = _keep_letters_counted(_filled(wall), letter * scale)
+        wall = (hi <= th.high) if want_bright else (lo > th.low)
+        inside, n = _keep_letters_counted(_filled(wall), letter)
         if n >= 3 and n >= 0.5 * plain[-1][0]:
             walled.append((n, rank, inside))
-    walled.sort(key=lambda c: (-c[0], c[1]))
+    return plain, walled
+
+
+def _in_order(plain: list[_Counted], walled: list[_Counted]) -> list[tuple[Image, int]]:
+    """The variants as black-on-white images with a white border, walled letters first, and their letter counts."""
+    walled = sorted(walled, key=lambda c: (-c[0], c[1]))
     # A wall tells the text's polarity better than letter counts, which the other class's counters and scraps
     # inflate: the plain variant of the leading walled one's polarity comes next (measured on the bench clips:
     # 4 % fewer Tesseract calls, the same readings).
@@ -395,7 +429,7 @@ def binary_variants_with_counts(median: Image, stable: Mask | None, line_height:
     for n, _, text in ordered:
         img = np.where(text, 0, 255).astype(np.uint8)
         out.append((cv2.copyMakeBorder(img, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255), n))
-    return out, scale
+    return out
 
 
 def white_variant(colour: Image, scale: float, max_tint: int = 60) -> Image | None:

@@ -39,12 +39,17 @@ class VideoOptions:
     # Decode every frame, so boundaries are exact to the frame. By default the frames no other frame is
     # predicted from (most B-frames) are skipped: decoding costs 40 % less, boundaries land within a frame or two.
     every_frame: bool = False
+    # Texts on screen for at least PERSISTENT_SHARE of the time read (logos, watermarks) are marked
+    # ``Segment.persistent``; "drop" leaves them out (for extracting subtitles).
+    persistent: Literal["keep", "drop"] = "keep"
 
     def __post_init__(self) -> None:
         if not 0.05 <= self.sample_rate <= 60:
             raise ValueError(f"sample_rate must be between 0.05 and 60 per second, not {self.sample_rate}")
         if not 0 <= self.min_confidence <= 1:
             raise ValueError(f"min_confidence must be between 0 and 1, not {self.min_confidence}")
+        if self.persistent not in ("keep", "drop"):
+            raise ValueError(f"persistent must be 'keep' or 'drop', not {self.persistent!r}")
         if self.min_text_height < 1:
             raise ValueError("min_text_height must be at least 1 pixel")
         for r in self.regions:
@@ -109,6 +114,9 @@ class TextReader(Protocol):
     def read(self, region: Region) -> list[Reading]: ...
 
 
+UNREAD_SHARE = 0.75  # share of the lasting regions left unread above which the reader cannot read this video's text
+
+
 @dataclass
 class PipelineStats:
     """What the pipeline did: how many frames it decoded, sampled and read."""
@@ -118,7 +126,17 @@ class PipelineStats:
     regions_read: int = 0
     reader_calls: int = 0
     refined_boundaries: int = 0
+    # Regions on screen for at least a second that were handed to the reader, and those of them of which it read
+    # nothing kept with confidence 0.7: many such regions mean text the engine cannot read (a script it has no data
+    # for, read as nothing or as unsure guesses).
+    lasting_regions: int = 0
+    unread_regions: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def unreadable(self) -> bool:
+        """Whether the reader read next to nothing of the lasting text the pipeline found (see ``unread_regions``)."""
+        return self.unread_regions >= 2 and self.unread_regions >= UNREAD_SHARE * self.lasting_regions
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -127,5 +145,7 @@ class PipelineStats:
             "regions_read": self.regions_read,
             "reader_calls": self.reader_calls,
             "refined_boundaries": self.refined_boundaries,
+            "lasting_regions": self.lasting_regions,
+            "unread_regions": self.unread_regions,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }

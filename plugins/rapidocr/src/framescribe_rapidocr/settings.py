@@ -22,3 +22,6 @@ class RapidOcrSettings(BackendSettings):
         description="video: 'stable' reads the overlay text the pipeline finds (fast); "
         "'full_frame' lets RapidOCR find text in whole frames, scene text included (slow)",
     )
+    persistent_text: Literal["keep", "drop"] = Field(
+        "keep", description="video: texts on screen for most of the video (logos, watermarks) are kept and marked "
+        "`persistent`; 'drop' leaves them out")

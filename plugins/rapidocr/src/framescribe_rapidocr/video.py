@@ -77,7 +77,7 @@ def read_video(request: VideoRequest, context: RunContext) -> VideoResult:
 
     settings: RapidOcrSettings = context.settings
     options = VideoOptions(sample_rate=settings.sample_rate, min_confidence=settings.min_confidence,
-                           detector=settings.detector)
+                           detector=settings.detector, persistent=settings.persistent_text)
     result = extract_video_text(request.media, RapidOcrReader(settings), options,
                                 start=request.start, end=request.end, progress=context.progress)
     result.metadata.setdefault("engine", "rapidocr")

@@ -34,6 +34,9 @@ class TesseractSettings(BackendSettings):
         default_factory=list, description="video: areas (x, y, w, h) to read; fractions if <= 1, else pixels")
     every_frame: bool = Field(False, description="video: decode every frame for frame-exact boundaries; by default "
                               "frames no other frame refers to are skipped (40 % less decoding, boundaries within 1-2 frames)")
+    persistent_text: Literal["keep", "drop"] = Field(
+        "keep", description="video: texts on screen for most of the video (logos, watermarks) are kept and marked "
+        "`persistent`; 'drop' leaves them out")
 
     @field_validator("languages")
     @classmethod

@@ -7,7 +7,7 @@ import os
 from framescribe.backend import RunContext
 from framescribe.errors import BadInput
 from framescribe.types import VideoRequest, VideoResult
-from framescribe.video import VideoOptions, extract_video_text
+from framescribe.video import VideoOptions, extract_video_text, require_readable
 
 from .settings import TesseractSettings
 from .tessdata import tessdata_dir, to_tesseract_languages
@@ -19,7 +19,7 @@ def video_options(s: TesseractSettings) -> VideoOptions:
     workers = s.workers or os.cpu_count() or 1
     return VideoOptions(sample_rate=s.sample_rate, min_confidence=s.video_min_confidence,
                         min_text_height=s.min_text_height, regions=tuple(s.regions), ocr_workers=min(workers, 8),
-                        every_frame=s.every_frame)
+                        every_frame=s.every_frame, persistent=s.persistent_text)
 
 
 def run_video_text(request: VideoRequest, context: RunContext) -> VideoResult:
@@ -30,6 +30,10 @@ def run_video_text(request: VideoRequest, context: RunContext) -> VideoResult:
     reader = TesseractReader(languages, s.engine, tessdata_dir(s.tessdata_dir), s.tesseract_cmd, s.oem)
     result = extract_video_text(request.media, reader, video_options(s), start=request.start, end=request.end,
                                 progress=context.progress)
+    # Text in a script these languages do not cover reads as nothing: let the chain try the next backend.
+    require_readable(result, f"tesseract ({languages})",
+                     hint="install Tesseract language data for it and pass --language, or use another backend "
+                     "(-b rapidocr)")
     result.language = languages
     result.metadata["engine"] = reader.engine.name
     return result

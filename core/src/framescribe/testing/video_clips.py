@@ -1,4 +1,4 @@
-"""Test media for the tesseract plugin, made on the fly: clips with captions over a moving picture at exactly known times, and images.
+"""Test media for video tests (the core's and any reader's), made on the fly: captions over a moving picture at known times.
 
 Nothing is checked in: the backgrounds are seeded procedural pictures, the
 text uses Pillow's built-in scalable font, and ffmpeg (from imageio-ffmpeg)
@@ -35,6 +35,7 @@ class Caption:
     box: tuple[int, int, int] | None = None
     shadow: tuple[int, int, int] | None = None
     box_width: int | None = None  # a box (bar) this wide instead of one fitted around the text
+    font: str | None = None  # a TrueType/OpenType file (collection index 2: Noto CJK's Simplified Chinese face)
 
 
 @dataclass
@@ -64,11 +65,26 @@ def background(w: int, h: int, seed: int = 1) -> np.ndarray:
     return np.clip(big.astype(np.int16) + grain, 0, 255).astype(np.uint8)
 
 
+def caption_font(c: Caption) -> Any:
+    if c.font is None:
+        return ImageFont.load_default(size=c.size)
+    return ImageFont.truetype(c.font, c.size, index=2 if c.font.endswith(".ttc") else 0)
+
+
+def ink_bbox(c: Caption, size: tuple[int, int] = SIZE) -> tuple[int, int, int, int]:
+    """The pixels the caption really covers (glyphs, outline, box): (left, top, right, bottom), right/bottom exclusive."""
+    ys, xs = np.nonzero(sprite(c, *size)[:, :, 3])
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+NOTO_CJK = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"  # Debian fonts-noto-cjk (.ci/apt-packages.txt)
+
+
 def sprite(c: Caption, w: int, h: int) -> np.ndarray:
     """The caption drawn on a transparent RGBA layer the size of the frame."""
     layer = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     d = ImageDraw.Draw(layer)
-    font = ImageFont.load_default(size=c.size)
+    font = caption_font(c)
     if c.box:
         left, top, right, bottom = d.textbbox(c.xy, c.text, font=font)
         right = right + 8 if c.box_width is None else left - 8 + c.box_width

@@ -1,0 +1,95 @@
+"""The pipeline with readers of its own (no OCR engine): regions handed over, threads, tracks."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from framescribe.types import Box
+from framescribe.video import (
+    Reading,
+    Region,
+    TextReader,
+    VideoOptions,
+    extract_video_text,
+)
+
+FRAME = 1 / 30
+
+
+class ThreadRecorder:
+    def __init__(self) -> None:
+        self.threads: set[int] = set()
+
+    def read(self, region: Region) -> list[Reading]:
+        self.threads.add(threading.get_ident())
+        return []
+
+
+def test_reader_threads_outlive_a_run(framescribe_standard_clip: Path) -> None:
+    # Per-thread reader state (a loaded Tesseract model) is then loaded once per process, not once per video.
+    first, second = ThreadRecorder(), ThreadRecorder()
+    extract_video_text(framescribe_standard_clip, first, VideoOptions(ocr_workers=1), end=4.0)
+    extract_video_text(framescribe_standard_clip, second, VideoOptions(ocr_workers=1), end=4.0)
+    assert first.threads and second.threads == first.threads
+    assert threading.get_ident() not in first.threads
+
+
+def test_pieces_found_together_grow_a_young_text(framescribe_standard_clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both ends of a line found in one sample, each too small an addition alone, make the track the whole line."""
+    from framescribe.video import regions
+
+    middle = regions.TextBox(regions.Rect(200, 300, 220, 26), 26, 1)
+    ends = [regions.TextBox(regions.Rect(170, 300, 60, 26), 26, 1), regions.TextBox(regions.Rect(400, 300, 50, 26), 26, 1)]
+    calls = iter(range(1000))
+
+    def fake_find(*args: Any, **kwargs: Any) -> list[Any]:
+        n = next(calls)  # call n compares sample n + 1 (about (n + 1) / 4 s) with the one before it
+        return [middle] if n == 4 else ends if n == 5 else []
+
+    monkeypatch.setattr(regions, "find_text_boxes", fake_find)
+    boxes: list[Box] = []
+
+    class BoxRecorder:
+        def read(self, region: Region) -> list[Reading]:
+            boxes.append(region.box)
+            return []
+
+    extract_video_text(framescribe_standard_clip, BoxRecorder(), end=3.4)
+    widest = max(boxes, key=lambda b: b.width)
+    assert widest.x <= 170 and widest.x + widest.width >= 450, boxes
+
+
+class Recorder:
+    """A reader that answers with fixed text, to show the OCR step is a parameter."""
+
+    def __init__(self) -> None:
+        self.regions: list[Region] = []
+
+    def read(self, region: Region) -> list[Reading]:
+        self.regions.append(region)
+        return [Reading(f"text at {region.box.y}", 0.9)]
+
+
+def test_any_reader_plugs_in_and_gets_prepared_regions(framescribe_standard_clip: Path) -> None:
+    rec = Recorder()
+    assert isinstance(rec, TextReader)
+    result = extract_video_text(framescribe_standard_clip, rec, end=2.0)
+    assert result.segments and all(s.value.startswith("text at") for s in result.segments)
+    for region in rec.regions:
+        h, w = region.crop.shape[:2]
+        assert region.crop.ndim == 3 and region.median.shape == region.crop.shape
+        assert (region.box.width, region.box.height) == (w, h)
+        assert region.variants and all(v.ndim == 2 and set(map(int, v.ravel()[::7])) <= {0, 255} for v in region.variants)
+        assert region.frames >= 2 and region.line_count >= 1
+
+
+def test_full_frame_mode_hands_whole_frames(framescribe_standard_clip: Path) -> None:
+    rec = Recorder()
+    extract_video_text(framescribe_standard_clip, rec, VideoOptions(detector="full_frame"), end=2.0)
+    assert rec.regions
+    for region in rec.regions:
+        assert region.crop.shape[:2] == (360, 640) and region.variants == []

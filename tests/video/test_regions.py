@@ -1,0 +1,120 @@
+"""Finding text in frames and preparing it for a reader (framescribe.video.regions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from framescribe.video import (
+    binary_variants,
+    binary_variants_with_counts,
+    letter_blobs,
+    letter_count,
+    median_image,
+    sorted_frames,
+)
+from framescribe.video.regions import EDGE_THRESHOLD, edge_map, stripe_coherence
+
+FRAME = 1 / 30
+
+
+def test_sorted_frames_and_median_agree_with_numpy() -> None:
+    rng = np.random.default_rng(5)
+    for n in range(1, 20):
+        for shape in ((9, 13), (9, 13, 3)):
+            crops = [rng.integers(0, 256, shape, dtype=np.uint8) for _ in range(n)]
+            expected = np.sort(np.stack(crops), axis=0)
+            got = sorted_frames(crops)
+            assert len(got) == n and all(np.array_equal(expected[i], got[i]) for i in range(n)), n
+            assert np.array_equal(median_image(crops), np.median(np.stack(crops), axis=0).astype(np.uint8)), n
+
+
+def test_variant_counts_and_blobs_are_the_letter_count() -> None:
+    rng = np.random.default_rng(2)
+    base = np.full((60, 400), 90, np.uint8)
+    cv2.putText(base, "Counted once", (10, 42), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 235, 2, cv2.LINE_AA)
+    crops = [np.clip(base.astype(int) + rng.integers(-6, 7, base.shape), 0, 255).astype(np.uint8) for _ in range(6)]
+    stack = sorted_frames(crops)
+    counted, scale = binary_variants_with_counts(stack[3], None, 30, 0.0, (stack[0], stack[-1]))
+    plain, plain_scale = binary_variants(stack[3], None, 30, 0.0, (stack[0], stack[-1]))
+    assert counted and scale == plain_scale
+    assert all(np.array_equal(a, b) for (a, _), b in zip(counted, plain, strict=True))
+    for variant, n in counted:
+        assert n == letter_count(variant) == len(letter_blobs(variant))
+    assert max(n for _, n in counted) >= 9  # the letters of "Counted once", give or take a joined pair
+
+
+def test_stripes_run_one_way_and_letters_do_not() -> None:
+    line = line_image("Sphinx of black quartz")
+    yy, xx = np.mgrid[0:40, 0:120]
+    stripes = np.where((xx - yy) % 9 < 3, 40, 170).astype(np.uint8)
+    for img, low, high in ((line, 0.0, 0.45), (stripes, 0.9, 1.0)):
+        coherence = stripe_coherence(img, edge_map(img) > EDGE_THRESHOLD)
+        assert low <= coherence <= high
+
+
+@pytest.mark.parametrize(("fill", "outline"), [(245, 10), (10, 245)])
+def test_after_an_outlined_text_comes_the_plain_image_of_its_own_colour(fill: int, outline: int) -> None:
+    # An outline's rings outnumber the letters they hold, so by letter count alone the outline would be read
+    # second: a wasted Tesseract call before the letters' own plain image, on most outlined captions.
+    rng = np.random.default_rng(1)
+    base = np.full((90, 560), 140, np.uint8)
+    cv2.putText(base, "Walled in", (40, 62), cv2.FONT_HERSHEY_SIMPLEX, 1.6, outline, 7, cv2.LINE_AA)
+    cv2.putText(base, "Walled in", (40, 62), cv2.FONT_HERSHEY_SIMPLEX, 1.6, fill, 3, cv2.LINE_AA)
+    letters = np.abs(base.astype(int) - fill) < 60
+    crops = [np.clip(base.astype(int) + rng.integers(-4, 5, base.shape), 0, 255).astype(np.uint8) for _ in range(6)]
+    stack = sorted_frames(crops)
+    counted, _ = binary_variants_with_counts(stack[3], None, 30, 0.0, (stack[0], stack[-1]))
+    assert len(counted) == 3  # the letters walled in by the outline, then a plain image of each colour
+
+    def on_letters(variant: np.ndarray) -> float:
+        ink = variant[12:-12, 12:-12] < 128  # the pipeline pads every variant by 12 white pixels
+        size = (ink.shape[1], ink.shape[0])
+        inside = cv2.resize(letters.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+        return float((ink & inside).sum() / max(1, ink.sum()))
+
+    shares = [on_letters(v) for v, _ in counted]
+    assert shares[0] > 0.8 and shares[1] > 0.8 and shares[2] < 0.2, shares
+    assert counted[2][1] > counted[1][1]  # what makes this case: the outline's rings counted as more letters
+
+
+def test_changed_digit_is_seen_on_a_still_picture() -> None:
+    import cv2
+    import numpy as np
+
+    from framescribe.video.regions import EDGE_THRESHOLD, edge_map, matches
+
+    def page(n: int, background: Any) -> Any:
+        img = background.copy()
+        cv2.putText(img, f"Slide {n} of 5", (8, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 255, 1, cv2.LINE_AA)
+        return img
+
+    still = np.full((34, 137), 40, np.uint8)
+    ref = page(2, still)
+    edges = edge_map(ref) > EDGE_THRESHOLD
+    assert matches(ref, edges, page(2, still), strip=10, detail=edges)
+    assert not matches(ref, edges, page(3, still), strip=10, detail=edges)
+
+
+def test_text_line_touching_a_tall_still_object_is_found() -> None:
+    import cv2
+    import numpy as np
+
+    from framescribe.video import find_text_boxes
+
+    frame = np.full((540, 304), 50, np.uint8)
+    cv2.rectangle(frame, (140, 150), (175, 539), 200, 2)  # a mast/rocket outline running through the caption
+    cv2.rectangle(frame, (74, 375), (230, 402), 10, -1)  # the caption's box, on top of it
+    cv2.putText(frame, "Worth the wait", (80, 395), cv2.FONT_HERSHEY_SIMPLEX, 0.55, 255, 1, cv2.LINE_AA)
+    boxes = find_text_boxes(frame, frame.copy(), 8)
+    assert any(b.rect.y >= 370 and b.rect.y2 <= 408 and b.rect.w >= 100 for b in boxes), boxes
+
+
+def line_image(text: str, width: int = 700) -> np.ndarray:
+    """Black letters on white, about 30 px tall, with the white border the pipeline's variants have."""
+    img = np.full((70, width), 255, np.uint8)
+    cv2.putText(img, text, (14, 48), cv2.FONT_HERSHEY_DUPLEX, 1.2, 0, 2, cv2.LINE_AA)
+    return np.where(img < 128, 0, 255).astype(np.uint8)
