@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from .cache import Inputs
+from .secrets import redact
 from .settings import BackendSettings, NoSettings
 from .types import CAPABILITIES, Capability
 
@@ -72,9 +73,10 @@ class BackendSpec:
         if self.check is None:
             return None
         try:
-            return self.check(settings)
+            reason = self.check(settings)
         except Exception as exc:  # a broken check must not break listing
-            return f"availability check failed: {exc}"
+            reason = f"availability check failed: {exc}"
+        return None if reason is None else redact(reason)
 
 
 S = TypeVar("S", bound=BackendSettings)

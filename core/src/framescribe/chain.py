@@ -22,8 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pydantic
-
+from . import settings as settings_model
 from .backend import BackendSpec, ProgressCallback, RunContext, _no_progress
 from .cache import Inputs, ResultCache, result_key
 from .config import Config
@@ -88,7 +87,9 @@ class Chain:
         if name not in self._settings:
             spec = self.host.get(name).spec
             raw = self.config.backends.get(name, {})
-            self._settings[name] = validate_settings(spec, raw, self.config.origin)
+            self._settings[name] = settings_model.validate_settings(
+                spec.settings, name, raw, self.config.origin,
+                self.config.env_refs.get(name), self.config.templates.get(name))
         return self._settings[name]
 
     def context_for(self, name: str, progress: ProgressCallback | None = None) -> RunContext[Any]:
@@ -292,15 +293,4 @@ def _stamp(result: R, backend: str, skipped: list[Skipped], request: VideoReques
 
 def validate_settings(spec: BackendSpec, raw: Mapping[str, Any], where: str) -> BackendSettings:
     """``raw`` (a ``[backends.NAME]`` table) validated against the backend's settings class; ConfigError naming each problem."""
-    allowed = ", ".join(spec.settings.model_fields) or "none"
-    try:
-        return spec.settings.model_validate(dict(raw))
-    except pydantic.ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"]) or "(table)"
-            if err["type"] == "extra_forbidden":
-                problems.append(f"unknown key {key!r}")
-            else:
-                problems.append(f"{key}: {err['msg']}")
-        raise ConfigError(f"{where}: [backends.{spec.name}] {'; '.join(problems)}; allowed keys: {allowed}") from None
+    return settings_model.validate_settings(spec.settings, spec.name, raw, where)

@@ -371,7 +371,10 @@ def plugins_cmd(as_json: bool, **opts: Any) -> None:
 @cli.command("config")
 @common_options
 def config_cmd(**opts: Any) -> None:
-    """Print the effective configuration as TOML-like JSON, with secrets masked."""
+    """Print the effective configuration as JSON: chains, then each backend's settings, secrets masked.
+
+    A setting filled from ${VAR} shows as written, not filled in.
+    """
     _setup(opts["verbose"], opts["quiet"])
     fs = _framescribe(opts["config_path"], opts["plugins"], opts["no_cache"])
     click.echo(json.dumps(fs.effective_config(), indent=2))

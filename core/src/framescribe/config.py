@@ -43,6 +43,14 @@ DEFAULT_CHAINS: dict[Capability, list[str]] = {
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+@dataclass(frozen=True)
+class EnvRef:
+    """A ``${VAR}`` of the config file and the value it was filled with: a secret (``${VAR}`` is how keys are given)."""
+
+    var: str
+    value: str = field(repr=False)
+
+
 @dataclass
 class Config:
     path: Path | None  # None: the embedded default
@@ -52,6 +60,9 @@ class Config:
     unset_env: dict[tuple[str, str], str] = field(default_factory=dict)
     from_mapping: bool = False  # given as a mapping through the Python API
     cache_max_size_mb: int = DEFAULT_MAX_SIZE_MB  # [cache] max_size_mb
+    # backend -> key -> the ${VAR}s its value was filled from; and the value as written, to show instead.
+    env_refs: dict[str, dict[str, list[EnvRef]]] = field(default_factory=dict, repr=False)
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def origin(self) -> str:
@@ -136,11 +147,15 @@ def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
             raise ConfigError(f"{where}: [backends.{name}] must be a table of settings")
         config.backends[name] = {}
         for key, value in table.items():
-            resolved = _expand_env(value, f"{where}: [backends.{name}].{key}")
+            refs: list[EnvRef] = []
+            resolved = _expand_env(value, f"{where}: [backends.{name}].{key}", refs)
             if resolved is _UNSET:
                 config.unset_env[(name, key)] = _ENV_REF.fullmatch(value).group(1)  # type: ignore[union-attr]
                 continue
             config.backends[name][key] = resolved
+            if refs:
+                config.env_refs.setdefault(name, {})[key] = refs
+                config.templates.setdefault(name, {})[key] = value
     return config
 
 
@@ -156,20 +171,26 @@ def _cache_table(table: Any, where: str) -> int:
 _UNSET = object()
 
 
-def _expand_env(value: Any, where: str) -> Any:
+def _expand_env(value: Any, where: str, refs: list[EnvRef]) -> Any:
+    """``value`` with each ``${VAR}`` filled in from the environment; each one used is added to ``refs``."""
     if isinstance(value, list):
-        return [_expand_env(v, where) for v in value]
+        return [_expand_env(v, where, refs) for v in value]
     if not isinstance(value, str):
         return value
     whole = _ENV_REF.fullmatch(value)
     if whole:
         # An unset secret leaves the setting at its default, so the backend
         # reports "needs VAR" and the chain falls back instead of failing here.
-        return os.environ.get(whole.group(1)) or _UNSET
+        found = os.environ.get(whole.group(1))
+        if not found:
+            return _UNSET
+        refs.append(EnvRef(whole.group(1), found))
+        return found
 
     def sub(m: re.Match[str]) -> str:
         if m.group(1) not in os.environ:
             raise ConfigError(f"{where}: environment variable {m.group(1)} is not set")
+        refs.append(EnvRef(m.group(1), os.environ[m.group(1)]))
         return os.environ[m.group(1)]
 
     return _ENV_REF.sub(sub, value)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import errno
 
+from .secrets import redact
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -27,9 +29,12 @@ class FramescribeError(Exception):
     exit_code = EXIT_FAILURE
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        # Masked once, here: the message reaches the terminal, logs, results' "skipped" reasons and
+        # the chain's summary, and must carry no key that a server echoed or a library quoted.
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact(hint) if hint is not None else None
 
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"

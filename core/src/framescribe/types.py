@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from .secrets import redact_data
+
 Capability = Literal["transcribe", "video_text", "image_ocr"]
 CAPABILITIES: tuple[Capability, ...] = ("transcribe", "video_text", "image_ocr")
 VIDEO_CAPABILITIES: tuple[Capability, ...] = ("transcribe", "video_text")
@@ -107,7 +109,8 @@ class VideoResult:
             "duration": self.duration,
             "source": self.source,
             "skipped": [s.to_dict() for s in self.skipped],
-            "metadata": self.metadata,
+            # A backend may copy a server's record into metadata; a key it echoed must not reach output or the cache.
+            "metadata": redact_data(self.metadata),
         }
 
     @classmethod
@@ -242,7 +245,8 @@ class OcrResult:
             "backend": self.backend,
             "source": self.source,
             "skipped": [s.to_dict() for s in self.skipped],
-            "metadata": self.metadata,
+            # A backend may copy a server's record into metadata; a key it echoed must not reach output or the cache.
+            "metadata": redact_data(self.metadata),
         }
 
     @classmethod

@@ -80,11 +80,12 @@ def run_job(request: ImageRequest, context: RunContext) -> OcrResult:
     name = request.image.name
     with _slot(settings, context, name):
         deadline = time.monotonic() + settings.timeout
-        job = submit(client, request, context)
-        job = wait(client, job, name, settings, context, deadline)
-        if job["status"] != "succeeded":
-            raise failure(job, name)
-        return collect(client, job, request, context)
+        with client.until(deadline):  # upload, job and download together end by the timeout
+            job = submit(client, request, context)
+            job = wait(client, job, name, settings, context, deadline)
+            if job["status"] != "succeeded":
+                raise failure(job, name)
+            return collect(client, job, request, context)
 
 
 def request_payload(request: ImageRequest, reference: str) -> dict[str, Any]:

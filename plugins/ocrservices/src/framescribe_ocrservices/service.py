@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from typing import Any, cast
 
 from framescribe import BackendError, BadInput, ImageRequest, OcrResult, RunContext, layout_from_text
@@ -21,7 +22,6 @@ from .settings import OcrServicesSettings, check
 
 NAME = "ocrservices"
 PROCESS_PATH = "/api/ocr/process"
-HTTP_TIMEOUT = 120.0  # the call is synchronous: the server reads the image before it answers
 MAX_RETRIES = 3
 # "Invalid file key format" and its kin, but not "Invalid API key".
 BAD_KEY = re.compile(r"\bkey format\b|\binvalid (file |s3 |object )?key\b", re.IGNORECASE)
@@ -41,7 +41,7 @@ def _client(settings: OcrServicesSettings) -> HttpClient:
             api_key = settings.api_key.get_secret_value() if settings.api_key else ""
             aws = [s.get_secret_value() if s else None for s in (settings.aws_access_key_id, settings.aws_secret_access_key)]
             client = HttpClient(str(settings.api_url), backend=NAME, headers={"X-API-Key": api_key},
-                                timeout=HTTP_TIMEOUT, max_retries=MAX_RETRIES, secrets=[api_key, *aws])
+                                timeout=settings.timeout, max_retries=MAX_RETRIES, secrets=[api_key, *aws])
             _clients[settings] = client
         return client
 
@@ -55,9 +55,10 @@ def ocr_image(request: ImageRequest, context: RunContext) -> OcrResult:
     ext, content_type = FORMATS[image_format(request.image, NAME)]  # before any upload or token is spent
     key = object_key(str(settings.user_id), request.image, context.state.digest(request.image), ext)
     context.progress(0, 2, f"uploading {request.image.name}")
-    uploaded = upload(settings, request.image, key, content_type)
-    context.progress(1, 2, f"reading {request.image.name}")
-    result = process(settings, key, layout=request.layout)
+    with _client(settings).until(time.monotonic() + settings.timeout):  # upload and OCR call together
+        uploaded = upload(settings, request.image, key, content_type)
+        context.progress(1, 2, f"reading {request.image.name}")
+        result = process(settings, key, layout=request.layout)
     result.metadata["uploaded"] = uploaded
     context.progress(2, 2, "done")
     return result

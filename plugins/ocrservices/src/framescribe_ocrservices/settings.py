@@ -24,6 +24,7 @@ class OcrServicesSettings(BackendSettings):
     region: str | None = Field(default=None, description="S3 region (default: boto3's chain, e.g. $AWS_REGION)")
     aws_access_key_id: SecretStr | None = Field(default=None, repr=False, description="optional; else boto3's chain")
     aws_secret_access_key: SecretStr | None = Field(default=None, repr=False, description="optional; else boto3's chain")
+    timeout: float = Field(default=120.0, gt=0, description="seconds one image may take in all: upload and OCR call")
 
     @field_validator("api_url", "s3_endpoint_url")
     @classmethod

@@ -58,7 +58,9 @@ def _new_client(settings: OcrServicesSettings) -> Any:
     key_id, key = _secrets(settings)
     # botocore retries connection errors and throttling itself; keep that short so a
     # dead endpoint becomes "unavailable" (and the chain falls back) within seconds.
-    config = Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 2, "mode": "standard"})
+    # botocore's timeouts are per socket read, not totals: the timeout setting caps each of them.
+    config = Config(connect_timeout=min(5.0, settings.timeout), read_timeout=min(60.0, settings.timeout),
+                    retries={"max_attempts": 2, "mode": "standard"})
     return boto3.session.Session().client(
         "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.region,
         aws_access_key_id=key_id, aws_secret_access_key=key, config=config,

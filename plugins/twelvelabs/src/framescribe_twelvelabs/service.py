@@ -34,6 +34,13 @@ def run(kind: Kind, request: VideoRequest, context: RunContext) -> VideoResult:
         raise BackendUnavailable(f"{NAME}: needs index_id in [backends.{NAME}]")
     deadline = time.monotonic() + settings.timeout
     client = client_for(settings)
+    with client.until(deadline):  # upload, indexing and retrieval together end by the timeout
+        return _run(kind, request, context, settings, client, deadline)
+
+
+def _run(kind: Kind, request: VideoRequest, context: RunContext, settings: TwelveLabsSettings, client: HttpClient,
+         deadline: float) -> VideoResult:
+    assert settings.index_id
     language = request.language or settings.language
     duration: float | None = None
     if request.video_id:
@@ -191,6 +198,7 @@ def index_url(settings: TwelveLabsSettings, url: str, language: str | None, prog
     deadline = time.monotonic() + settings.timeout
     client = client_for(settings)
     progress(0, len(STEPS), "asking the server to fetch the video")
-    task_id = create_task(client, index_id=settings.index_id, language=language or settings.language, video_url=url)
-    task = wait_for_task(client, task_id, None, settings.poll_interval, deadline, settings.timeout, progress, log)
+    with client.until(deadline):
+        task_id = create_task(client, index_id=settings.index_id, language=language or settings.language, video_url=url)
+        task = wait_for_task(client, task_id, None, settings.poll_interval, deadline, settings.timeout, progress, log)
     return str(task["video_id"])
