@@ -16,6 +16,9 @@ from framescribe.cli import main
 from framescribe.testing import make_text_image, make_text_video
 from framescribe.testing.hostile import Outcome, Workspace
 
+# The remote cases' loopback services and user worlds (test_secrets.py, test_remote_faults.py).
+from .remote import services, video, world  # noqa: F401 - fixtures, registered by being here
+
 # The fake-echo backend reads its key from FAKE_ECHO_KEY; every case runs with it set and checks it never shows.
 SECRET = "sk-adversarial-7f3a9c1e5b"
 

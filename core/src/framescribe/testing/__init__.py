@@ -4,6 +4,9 @@
   subclass one in your plugin's tests and set ``backend = "yourname"``.
 * :func:`make_text_image`, :func:`make_text_video`: small sample media.
 * :func:`loopback_only`: refuse and record network access outside loopback.
+* :class:`LoopbackServer`, :class:`Reply`: a real HTTP server on 127.0.0.1 with
+  routes, scripted replies, a request log and misbehaviours (redirects, echoed
+  headers, slow drips, hangs, malformed bodies), for remote backends.
 
 The pytest plugin (:mod:`framescribe.testing.pytest_plugin`) is registered
 through the ``pytest11`` entry point, so installing framescribe is enough.
@@ -12,6 +15,7 @@ through the ``pytest11`` entry point, so installing framescribe is enough.
 from __future__ import annotations
 
 from .conformance import BackendConformance, BackendContract, check_ocr_results, check_video_result
+from .loopback import LoopbackServer, Recorded, Reply, free_port
 from .media import DEFAULT_IMAGE_TEXT, DEFAULT_VIDEO_TEXT, make_text_image, make_text_video
 from .network import is_local_host, loopback_only
 
@@ -20,8 +24,12 @@ __all__ = [
     "DEFAULT_VIDEO_TEXT",
     "BackendConformance",
     "BackendContract",
+    "LoopbackServer",
+    "Recorded",
+    "Reply",
     "check_ocr_results",
     "check_video_result",
+    "free_port",
     "is_local_host",
     "loopback_only",
     "make_text_image",

@@ -19,10 +19,11 @@ import hashlib
 import os
 import subprocess
 import sys
-import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..secrets import secret_forms as _forms
 
 # Names a half-written output may carry (our own ``.NAME.XXXX.part`` and common editors' temporaries).
 PARTIAL_SUFFIXES = (".part", ".tmp", ".partial")
@@ -103,11 +104,11 @@ def assert_no_partial_files(*roots: str | os.PathLike[str]) -> None:
 
 
 def secret_forms(secret: str) -> set[str]:
-    """The ways a secret can show up in text: raw, stripped, repr-escaped, URL-encoded (both styles)."""
-    forms = {secret, secret.strip(), repr(secret)[1:-1], repr(secret.encode("utf-8", "backslashreplace"))[2:-1]}
-    forms |= {urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}
-    # A short stripped secret would match innocent text; the caller chooses secrets long enough to be unique.
-    return {f for f in forms if len(f) >= 6}
+    """The ways a secret can show up in text (raw, stripped, escaped, URL-encoded): framescribe's own list.
+
+    A short stripped secret would match innocent text; the caller chooses secrets long enough to be unique.
+    """
+    return _forms(secret)
 
 
 def assert_no_secret(secret: str, *where: Outcome | str | os.PathLike[str] | Iterable[Path]) -> None:

@@ -10,15 +10,19 @@ Fixtures:
   framescribe_sample_video    an MP4 showing "HELLO WORLD" (0-2 s) then "SECOND CARD" (2-4 s)
   framescribe_clip_factory    make(name, ClipSpec) -> a clip of captions at known times (session-wide)
   framescribe_standard_clip   the 8 s clip of framescribe.testing.video_clips.STANDARD (session-wide)
+  framescribe_http_server     a started :class:`~framescribe.testing.loopback.LoopbackServer` on 127.0.0.1
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from .loopback import LoopbackServer
 
 NOT_APPLICABLE = "framescribe_not_applicable"
 
@@ -43,6 +47,13 @@ def framescribe_loopback_only() -> Iterator[list[str]]:
 
     with loopback_only() as attempts:
         yield attempts
+
+
+@pytest.fixture
+def framescribe_http_server() -> Iterator[LoopbackServer]:
+    from .loopback import started
+
+    yield from started()
 
 
 @pytest.fixture
