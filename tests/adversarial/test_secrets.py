@@ -209,3 +209,13 @@ def test_key_given_literally_in_the_config_never_shows(world: World, backend: st
     world.check(outcome, 0, '"api_key": "********"')
     outcome = world.cli("backends", "--json", keys=False)
     world.check(outcome, 0)
+
+
+def test_a_custom_key_header_is_dropped_on_a_redirect_to_another_origin(world: World) -> None:
+    """imagehq sends the key in whatever header ``auth_header`` names: any header carrying a secret is dropped."""
+    world.services.api.script("POST", "/v1/ocr", Reply.redirect(world.services.elsewhere.url + "/v1/ocr", 307))
+    world.config(IHQ, ["fake-echo"], auth_header="X-Custom-Token")
+    outcome = world.run(IHQ)
+    world.check(outcome, 1, "another origin")
+    assert_no_credentials(world, IHQ)
+    assert all(r.header("x-custom-token") is None for r in world.services.elsewhere.requests)
