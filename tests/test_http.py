@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -10,6 +11,7 @@ import pytest
 
 from framescribe import BackendError, BackendUnavailable, BadInput
 from framescribe.http import HttpClient, parse_retry_after, poll
+from framescribe.testing.loopback import LoopbackServer, Reply
 
 # Each path answers from a script: a list of (status, headers, body) used in turn; the last repeats.
 Script = list[tuple[int, dict[str, str], bytes]]
@@ -156,3 +158,45 @@ def test_retry_after_forms() -> None:
     assert parse_retry_after("3") == 3.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert parse_retry_after("soon") is None
+
+
+# -- credentials stay at their origin; timeouts are totals ------------------------------------
+
+
+def test_credentials_are_dropped_on_a_redirect_to_another_port(framescribe_http_server: LoopbackServer) -> None:
+    from framescribe.testing.loopback import started
+
+    for other in started():
+        other.route("GET", "/", Reply.json(200, {"ok": True}))
+        framescribe_http_server.route("GET", "/go", Reply.redirect(other.url + "/landing", 308))
+        c = HttpClient(framescribe_http_server.url, backend="test", headers={"x-api-key": "key-abcdef",
+                       "Authorization": "Bearer key-abcdef", "X-Custom": "token key-abcdef"}, secrets=["key-abcdef"])
+        assert c.json("GET", "/go") == {"ok": True}
+        landed = other.requests[0].headers
+        assert not {"x-api-key", "authorization", "x-custom"} & set(landed)
+
+
+def test_credentials_follow_a_same_origin_redirect(framescribe_http_server: LoopbackServer) -> None:
+    framescribe_http_server.route("GET", "/old", Reply.redirect("/new"))
+    framescribe_http_server.route("GET", "/new", Reply.json(200, {"ok": True}))
+    c = HttpClient(framescribe_http_server.url, backend="test", headers={"x-api-key": "key-abcdef"}, secrets=["key-abcdef"])
+    assert c.json("GET", "/old") == {"ok": True}
+    assert framescribe_http_server.requests[-1].header("x-api-key") == "key-abcdef"
+
+
+def test_timeout_is_a_total_for_a_dripping_body(framescribe_http_server: LoopbackServer) -> None:
+    framescribe_http_server.route("GET", "/slow", Reply.drip(b"x" * 100, interval=0.1))
+    c = HttpClient(framescribe_http_server.url, backend="test", timeout=0.8, max_retries=0)
+    started_at = time.monotonic()
+    with pytest.raises(BackendUnavailable, match=r"within the 0\.8 s timeout"):
+        c.request("GET", "/slow")
+    assert time.monotonic() - started_at < 1.5
+
+
+def test_a_job_deadline_bounds_retries(framescribe_http_server: LoopbackServer) -> None:
+    framescribe_http_server.route("GET", "/hang", Reply.hang(30))
+    c = HttpClient(framescribe_http_server.url, backend="test", timeout=5, max_retries=5, backoff=0.01)
+    started_at = time.monotonic()
+    with c.until(time.monotonic() + 0.7), pytest.raises(BackendUnavailable):
+        c.request("GET", "/hang")
+    assert time.monotonic() - started_at < 1.5

@@ -85,7 +85,7 @@ def test_hang_with_a_single_backend_fails_within_the_timeout(world: World, backe
     _faulty_first_call(world, backend, Reply.hang(60))
     world.config(backend, timeout=TIMEOUT)
     outcome = world.run(backend)
-    world.check(outcome, 1, f"no backend could do", backend)
+    world.check(outcome, 1, "no backend could do", backend)
     assert world.elapsed < TIMEOUT + SLACK
     assert not world.output.exists()
 
