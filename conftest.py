@@ -3,44 +3,21 @@
 * Each test gets its own cache directory and no user config, so results
   never leak between tests or from the developer's machine.
 * No test reaches the internet: a connection to any address outside the
-  loopback range fails the test at once.
+  loopback range, or a DNS lookup of any other name, fails at once
+  (:func:`framescribe.testing.loopback_only`).
+* ``fake_plugin``: the core's fake backends, for chains that need a next backend.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
 
 import pytest
 
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
+from framescribe.testing import loopback_only
 
-
-def _check_address(address: Any) -> None:
-    if not isinstance(address, tuple):  # AF_UNIX paths are local by definition
-        return
-    host = address[0]
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        if host == "localhost":
-            return
-        raise ConnectionRefusedError(f"test tried to reach {host!r}: tests may only reach loopback") from None
-    if not ip.is_loopback:
-        raise ConnectionRefusedError(f"test tried to reach {host}: tests may only reach loopback")
-
-
-def _guarded_connect(self: socket.socket, address: Any) -> None:
-    _check_address(address)
-    return _real_connect(self, address)
-
-
-def _guarded_connect_ex(self: socket.socket, address: Any) -> int:
-    _check_address(address)
-    return _real_connect_ex(self, address)
+ROOT = Path(__file__).resolve().parent
 
 
 @pytest.fixture(autouse=True)
@@ -48,6 +25,11 @@ def _hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     monkeypatch.setenv("FRAMESCRIBE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.delenv("FRAMESCRIBE_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
-    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", _guarded_connect_ex)
-    yield
+    with loopback_only():
+        yield
+
+
+@pytest.fixture
+def fake_plugin() -> str:
+    """The core's fake backends (``fake-echo``, ``fake-down``, ...) as a ``--plugin`` file, e.g. a chain's fallback."""
+    return str(ROOT / "tests" / "plugins" / "fake_backends.py")

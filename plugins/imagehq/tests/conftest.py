@@ -9,26 +9,21 @@ malformed JSON) are queued with :meth:`ImageHqServer.fail_next`.
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import json
-import sys
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from framescribe import Framescribe
+from framescribe.testing.loopback import LoopbackServer, Recorded, Reply
 
 API_KEY = "ihq-test-key-5f2a9c0d7e1b"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-FAKE_PLUGIN = Path(__file__).resolve().parents[3] / "tests" / "plugins" / "fake_backends.py"
 OPERATIONS = {"extract_text", "extract_text_with_layout"}
 REAL_IMAGE_TEXT = "text of a real image"
 
@@ -108,36 +103,34 @@ class Job:
 
 
 class ImageHqServer:
-    """The fake service: state, a log of requests, and knobs for failures."""
+    """The fake service: state, knobs for failures, and the request log of the loopback server it runs on."""
 
-    def __init__(self) -> None:
+    def __init__(self, http: LoopbackServer) -> None:
+        self.http = http
         self.jobs: dict[str, Job] = {}
-        self.requests: list[dict[str, Any]] = []
-        self.failures: deque[tuple[str, str]] = deque()  # (kind, path prefix)
         self.lock = threading.Lock()
         self.active: set[str] = set()
         self.peak_active = 0
         self.submitted: list[dict[str, Any]] = []
         self.auth = ("Authorization", f"Bearer {API_KEY}")  # the header and value the server expects
-        self.port = 0
-        self.httpd: ThreadingHTTPServer | None = None
+        http.route("POST", "/", self.post)
+        http.route("GET", "/", self.get)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.http.url
+
+    @property
+    def port(self) -> int:
+        return self.http.port
+
+    @property
+    def requests(self) -> list[Recorded]:
+        return self.http.requests
 
     def fail_next(self, kind: str, times: int = 1, path: str = "/") -> None:
         """Answer the next ``times`` requests under ``path`` with: 429, 500, drop, malformed."""
-        with self.lock:
-            self.failures.extend([(kind, path)] * times)
-
-    def take_failure(self, path: str) -> str | None:
-        with self.lock:
-            for i, (kind, prefix) in enumerate(self.failures):
-                if path.startswith(prefix):
-                    del self.failures[i]
-                    return kind
-        return None
+        self.http.script("*", path, FAILURES[kind], times=times)
 
     def new_job(self, spec: dict[str, Any], request: dict[str, Any], filename: str, size: int) -> Job:
         with self.lock:
@@ -151,161 +144,81 @@ class ImageHqServer:
         with self.lock:
             self.active.discard(job.id)
 
+    def authorized(self, request: Recorded) -> bool:
+        name, value = self.auth
+        return request.header(name) == value
 
-def make_handler(server: ImageHqServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def post(self, rec: Recorded) -> Reply:
+        if rec.path != "/v1/ocr":
+            return error(404, "not_found", "no such endpoint")
+        if not self.authorized(rec):
+            return UNAUTHORIZED
+        if not (rec.header("content-type") or "").startswith("multipart/form-data"):
+            return error(415, "unsupported_media_type", "send multipart/form-data")
+        fields, files = rec.form()
+        try:
+            request = json.loads(fields["request"])
+        except (KeyError, ValueError):
+            return error(400, "invalid_request", "the request field must be JSON")
+        if "files[]" not in files:
+            return error(400, "invalid_request", "files[] is required")
+        if request.get("operation") not in OPERATIONS or not isinstance(request.get("options"), dict):
+            return error(422, "invalid_request", f"unsupported operation {request.get('operation')!r}")
+        filename, content = files["files[]"]
+        if not content.startswith(PNG_SIGNATURE):
+            return error(415, "unsupported_format", "the file is not a supported image format")
+        spec = directives(content)
+        self.submitted.append({"request": request, "filename": filename})
+        job = self.new_job(spec, request, filename or "", len(content))
+        queued = {"client_reference_id": request.get("client_reference_id"), "created_at": iso(job.created_at),
+                  "current_stage": "queued", "expires_at": iso(job.expires_at), "id": job.id, "operation": "ocr",
+                  "poll_url": f"{spec.get('poll_host', '')}/v1/jobs/{job.id}", "progress": 0, "status": "queued",
+                  "tool_slug": request.get("tool_slug")}
+        return Reply.json(202, queued)
 
-        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-            return
+    def get(self, rec: Recorded) -> Reply:
+        parts = rec.path.strip("/").split("/")
+        job = self.jobs.get(parts[2]) if len(parts) >= 3 and parts[:2] == ["v1", "jobs"] else None
+        if job is None:
+            return error(404, "not_found", "no such job")
+        if len(parts) == 4 and parts[3] == "download":
+            return self.download(rec, job)
+        if not self.authorized(rec):
+            return UNAUTHORIZED
+        if job.spec.get("poll_malformed"):
+            return Reply(200, b'{"id": "job_1", "status": ')
+        record = job.record("")
+        if record["status"] in ("succeeded", "failed", "expired"):
+            self.job_seen_final(job)
+        return Reply.json(200, record)
 
-        def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
+    def download(self, rec: Recorded, job: Job) -> Reply:
+        host = job.spec.get("download_host")
+        if not host and not self.authorized(rec):
+            return UNAUTHORIZED
+        if job.spec.get("download_gone") or datetime.now(UTC) >= job.expires_at:
+            return error(410, "gone", "the outputs of this job have expired")
+        if job.request["operation"] == "extract_text_with_layout":
+            return Reply.json(200, {"text": job.spec.get("text", ""), "blocks": job.spec.get("layout", [])})
+        return Reply.text(200, job.spec.get("text", ""))
 
-        def error(self, status: int, code: str, message: str) -> None:
-            self.send_json(status, {"error": {"code": code, "message": message}})
 
-        def injected_failure(self) -> bool:
-            kind = server.take_failure(self.path)
-            if kind is None:
-                return False
-            if kind == "drop":
-                self.close_connection = True
-                self.connection.shutdown(2)
-            elif kind == "429":
-                self.send_json(429, {"error": {"code": "rate_limited", "message": "slow down"}}, {"Retry-After": "1"})
-            elif kind == "500":
-                self.error(500, "internal", "internal error")
-            elif kind == "malformed":
-                data = b"<html>502 Bad Gateway</html>"
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            return True
+def error(status: int, code: str, message: str) -> Reply:
+    return Reply.json(status, {"error": {"code": code, "message": message}})
 
-        def authorized(self) -> bool:
-            name, value = server.auth
-            if self.headers.get(name) == value:
-                return True
-            self.error(401, "unauthorized", "missing or invalid API key")
-            return False
 
-        def body(self) -> bytes:
-            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
-        def do_POST(self) -> None:
-            body = self.body()
-            server.requests.append({"method": "POST", "path": self.path, "headers": dict(self.headers)})
-            if self.injected_failure():
-                return
-            if self.path != "/v1/ocr":
-                self.error(404, "not_found", "no such endpoint")
-                return
-            if not self.authorized():
-                return
-            ctype = self.headers.get("Content-Type", "")
-            if not ctype.startswith("multipart/form-data"):
-                self.error(415, "unsupported_media_type", "send multipart/form-data")
-                return
-            message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-                f"Content-Type: {ctype}\r\n\r\n".encode() + body)
-            fields: dict[str, list[tuple[str | None, bytes]]] = {}
-            for part in message.iter_parts():
-                name = part.get_param("name", header="content-disposition")
-                payload = part.get_payload(decode=True)
-                fields.setdefault(str(name), []).append((part.get_filename(), payload if isinstance(payload, bytes) else b""))
-            try:
-                request = json.loads(fields["request"][0][1])
-            except (KeyError, ValueError):
-                self.error(400, "invalid_request", "the request field must be JSON")
-                return
-            if "files[]" not in fields:
-                self.error(400, "invalid_request", "files[] is required")
-                return
-            if request.get("operation") not in OPERATIONS or not isinstance(request.get("options"), dict):
-                self.error(422, "invalid_request", f"unsupported operation {request.get('operation')!r}")
-                return
-            filename, content = fields["files[]"][0]
-            if not content.startswith(PNG_SIGNATURE):
-                self.error(415, "unsupported_format", "the file is not a supported image format")
-                return
-            spec = directives(content)
-            server.submitted.append({"request": request, "filename": filename})
-            job = server.new_job(spec, request, filename or "", len(content))
-            queued = {"client_reference_id": request.get("client_reference_id"), "created_at": iso(job.created_at),
-                      "current_stage": "queued", "expires_at": iso(job.expires_at), "id": job.id, "operation": "ocr",
-                      "poll_url": f"{spec.get('poll_host', '')}/v1/jobs/{job.id}", "progress": 0, "status": "queued",
-                      "tool_slug": request.get("tool_slug")}
-            self.send_json(202, queued)
-
-        def do_GET(self) -> None:
-            server.requests.append({"method": "GET", "path": self.path, "headers": dict(self.headers)})
-            if self.injected_failure():
-                return
-            parts = self.path.strip("/").split("/")
-            job = server.jobs.get(parts[2]) if len(parts) >= 3 and parts[:2] == ["v1", "jobs"] else None
-            if job is None:
-                self.error(404, "not_found", "no such job")
-                return
-            if len(parts) == 4 and parts[3] == "download":
-                self.download(job)
-                return
-            if not self.authorized():
-                return
-            if job.spec.get("poll_malformed"):
-                data = b'{"id": "job_1", "status": '
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                return
-            record = job.record("")
-            if record["status"] in ("succeeded", "failed", "expired"):
-                server.job_seen_final(job)
-            self.send_json(200, record)
-
-        def download(self, job: Job) -> None:
-            host = job.spec.get("download_host")
-            if not host and not self.authorized():
-                return
-            if job.spec.get("download_gone") or datetime.now(UTC) >= job.expires_at:
-                self.error(410, "gone", "the outputs of this job have expired")
-                return
-            if job.request["operation"] == "extract_text_with_layout":
-                self.send_json(200, {"text": job.spec.get("text", ""), "blocks": job.spec.get("layout", [])})
-                return
-            data = job.spec.get("text", "").encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler
+UNAUTHORIZED = error(401, "unauthorized", "missing or invalid API key")
+FAILURES = {
+    "drop": Reply.drop(),
+    "429": Reply.json(429, {"error": {"code": "rate_limited", "message": "slow down"}}, {"Retry-After": "1"}),
+    "500": error(500, "internal", "internal error"),
+    "malformed": Reply.malformed(),
+}
 
 
 @pytest.fixture
-def imagehq() -> Iterator[ImageHqServer]:
-    server = ImageHqServer()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(server))
-    httpd.daemon_threads = True
-    server.httpd = httpd
-    server.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    httpd.shutdown()
-    httpd.server_close()
+def imagehq(framescribe_http_server: LoopbackServer) -> ImageHqServer:
+    return ImageHqServer(framescribe_http_server)
 
 
 @pytest.fixture
@@ -330,21 +243,15 @@ def settings_for(imagehq: ImageHqServer) -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture
-def make_fs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Framescribe]]:
+def make_fs(framescribe_factory: Callable[..., Framescribe], fake_plugin: str,
+            monkeypatch: pytest.MonkeyPatch) -> Callable[..., Framescribe]:
     """A Framescribe with only this plugin (and the fake backends file) loaded."""
-    monkeypatch.setenv("FRAMESCRIBE_PLUGINS", "imagehq")
     monkeypatch.delenv("IMAGEHQ_API_KEY", raising=False)
-    made: list[Framescribe] = []
 
     def make(settings: dict[str, Any], chain: list[str] | None = None) -> Framescribe:
         config: dict[str, Any] = {"backends": {"imagehq": settings}}
         if chain is not None:
             config["capabilities"] = {"image_ocr": chain}
-        fs = Framescribe(config, plugins=[str(FAKE_PLUGIN)], use_cache=False)
-        made.append(fs)
-        return fs
+        return framescribe_factory(config, only=["imagehq"], plugins=[fake_plugin])
 
-    yield make
-    for fs in made:
-        fs.state.close()
-    sys.modules.pop("framescribe_extra_fake_backends", None)
+    return make

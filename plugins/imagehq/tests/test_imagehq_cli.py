@@ -13,12 +13,11 @@ from framescribe import Framescribe
 from framescribe.cli import main
 
 API_KEY = "ihq-test-key-5f2a9c0d7e1b"
-FAKE_PLUGIN = str(Path(__file__).resolve().parents[3] / "tests" / "plugins" / "fake_backends.py")
 
 
 @pytest.fixture
-def cli(imagehq: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+def cli(imagehq: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        fake_plugin: str) -> Callable[..., tuple[int, str, str]]:
     """Run ``framescribe`` in-process with a config pointing at the loopback server; key from the environment."""
     monkeypatch.setenv("FRAMESCRIBE_PLUGINS", "imagehq")
     monkeypatch.setenv("IMAGEHQ_API_KEY", API_KEY)
@@ -27,7 +26,7 @@ def cli(imagehq: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         config = tmp_path / "framescribe.toml"
         config.write_text(f'[capabilities]\nimage_ocr = {chain}\n\n[backends.imagehq]\napi_url = "{imagehq.url}"\n'
                           f"poll_interval = 0.02\ntimeout = 20\nmax_in_flight = {max_in_flight}\nmax_retries = {max_retries}\n")
-        code = main([*args, "--config", str(config), "--plugin", FAKE_PLUGIN, "--no-cache"])
+        code = main([*args, "--config", str(config), "--plugin", fake_plugin, "--no-cache"])
         out, err = capsys.readouterr()
         return code, out, err
 
@@ -77,7 +76,7 @@ def test_key_never_in_output_logs_errors_or_reprs(imagehq: Any, cli: Callable[..
     outputs.append(cli("ocr", "-vv", str(make_image("down.png", text="x")), chain='["imagehq", "fake-echo"]', max_retries=1))
     outputs.append(cli("config", "-vv"))
     outputs.append(cli("backends", "-vv"))
-    imagehq.failures.clear()
+    imagehq.http.clear_scripts()
     monkeypatch.setenv("IMAGEHQ_API_KEY", "another-wrong-key-77")
     outputs.append(cli("ocr", "-vv", str(make_image("wrongkey.png", text="x"))))
     text = "\n".join(f"{out}\n{err}" for _, out, err in outputs)

@@ -19,7 +19,7 @@ def test_429_on_submit_honours_retry_after(imagehq: Any, make_image: Callable[..
     [result] = make_fs(settings_for()).image_ocr(make_image(text="after the wait"), backend="imagehq")
     assert time.monotonic() - start >= 1.0  # the server asked for Retry-After: 1
     assert result.text == "after the wait"
-    assert [r["path"] for r in imagehq.requests if r["method"] == "POST"] == ["/v1/ocr", "/v1/ocr"]
+    assert [r.path for r in imagehq.requests if r.method == "POST"] == ["/v1/ocr", "/v1/ocr"]
 
 
 def test_500_while_polling_then_success(imagehq: Any, make_image: Callable[..., Any],
@@ -36,7 +36,7 @@ def test_dropped_connection_on_submit_resends_the_whole_file(imagehq: Any, make_
     imagehq.fail_next("drop", path="/v1/ocr")
     [result] = make_fs(settings_for()).image_ocr(make_image(text="sent twice, read once"), backend="imagehq")
     assert result.text == "sent twice, read once"  # the retry rewound the file: the server parsed all of it
-    assert len([r for r in imagehq.requests if r["method"] == "POST"]) == 2
+    assert len([r for r in imagehq.requests if r.method == "POST"]) == 2
 
 
 def test_persistent_5xx_falls_back_to_the_next_backend(imagehq: Any, make_image: Callable[..., Any],
@@ -87,7 +87,7 @@ def test_format_the_server_refuses_is_bad_input(imagehq: Any, tmp_path: Any, set
     image.write_bytes(b"GIF89a" + b"\x00" * 32)  # an image, but not one this server reads
     with pytest.raises(BadInput, match="HTTP 415: the file is not a supported image format"):
         make_fs(settings_for(), chain=["imagehq", "fake-echo"]).image_ocr(image)
-    assert [r["path"] for r in imagehq.requests] == ["/v1/ocr"]
+    assert [r.path for r in imagehq.requests] == ["/v1/ocr"]
 
 
 def test_server_down_falls_back_to_the_local_backend(make_image: Callable[..., Any], make_fs: Callable[..., Framescribe]) -> None:

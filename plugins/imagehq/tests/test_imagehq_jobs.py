@@ -41,9 +41,9 @@ def test_extract_text_follows_the_contract_and_reports_stages(imagehq: Any, make
     assert request["tool_slug"] == "image-to-text"
     assert request["client_reference_id"].startswith("framescribe-")
     assert result.metadata["client_reference_id"] == request["client_reference_id"]
-    polls = [r for r in imagehq.requests if r["method"] == "GET"]
+    polls = [r for r in imagehq.requests if r.method == "GET"]
     assert len(polls) >= 2  # queued/processing, then succeeded
-    assert not any(r["path"].endswith("/download") for r in imagehq.requests)  # the text came inline
+    assert not any(r.path.endswith("/download") for r in imagehq.requests)  # the text came inline
     messages = " | ".join(m for _, _, m in seen)
     assert "processing" in messages and "queued" in messages
     percents = [d for d, t, _ in seen if t == 100]
@@ -60,7 +60,7 @@ def test_layout_is_fetched_from_the_output_and_mapped(imagehq: Any, make_image: 
     assert request["operation"] == "extract_text_with_layout"
     assert request["options"]["output_format"] == "json"
     assert request["options"]["language"] == "deu"
-    assert any(r["path"] == "/v1/jobs/job_1/download" for r in imagehq.requests)
+    assert any(r.path == "/v1/jobs/job_1/download" for r in imagehq.requests)
     assert result.layout is not None
     [block] = result.layout
     assert block.box == Box(10, 20, 200, 40)
@@ -80,7 +80,7 @@ def test_inline_layout_with_corner_boxes_needs_no_download(imagehq: Any, make_im
     assert result.layout is not None
     assert result.layout[0].box == Box(5, 6, 100, 20)
     assert result.layout[0].lines[0].words[0].box == Box(5, 6, 20, 20)
-    assert not any(r["path"].endswith("/download") for r in imagehq.requests)
+    assert not any(r.path.endswith("/download") for r in imagehq.requests)
 
 
 def test_warnings_are_kept_and_logged(make_image: Callable[..., Any], settings_for: Callable[..., dict[str, Any]],
@@ -144,7 +144,7 @@ def test_outputs_are_fetched_while_retained(imagehq: Any, make_image: Callable[.
     image = make_image(text="only in the output file", omit_text=True, expires_in=3)
     [result] = make_fs(settings_for()).image_ocr(image, backend="imagehq")
     assert result.text == "only in the output file"
-    assert any(r["path"] == "/v1/jobs/job_1/download" for r in imagehq.requests)
+    assert any(r.path == "/v1/jobs/job_1/download" for r in imagehq.requests)
 
 
 def test_outputs_past_their_retention_are_not_fetched(imagehq: Any, make_image: Callable[..., Any],
@@ -153,7 +153,7 @@ def test_outputs_past_their_retention_are_not_fetched(imagehq: Any, make_image: 
     image = make_image(text="gone", omit_text=True, ttl_hours=0)
     with pytest.raises(NoBackendAnswered, match=r"expired at .* before they could be fetched"):
         make_fs(settings_for()).image_ocr(image, backend="imagehq")
-    assert not any(r["path"].endswith("/download") for r in imagehq.requests)
+    assert not any(r.path.endswith("/download") for r in imagehq.requests)
 
 
 def test_download_gone_on_the_server_is_unavailable(make_image: Callable[..., Any], settings_for: Callable[..., dict[str, Any]],
@@ -169,9 +169,9 @@ def test_download_on_another_host_is_fetched_without_the_key(imagehq: Any, make_
     image = make_image(text="signed url", omit_text=True, download_host=f"http://localhost:{imagehq.port}")
     [result] = make_fs(settings_for()).image_ocr(image, backend="imagehq")
     assert result.text == "signed url"
-    [download] = [r for r in imagehq.requests if r["path"].endswith("/download")]
-    assert "Authorization" not in download["headers"]
-    assert all("Authorization" in r["headers"] for r in imagehq.requests if not r["path"].endswith("/download"))
+    [download] = [r for r in imagehq.requests if r.path.endswith("/download")]
+    assert download.header("Authorization") is None
+    assert all(r.header("Authorization") for r in imagehq.requests if not r.path.endswith("/download"))
 
 
 def test_poll_url_on_another_host_is_refused(imagehq: Any, make_image: Callable[..., Any],
@@ -180,7 +180,7 @@ def test_poll_url_on_another_host_is_refused(imagehq: Any, make_image: Callable[
     image = make_image(text="x", poll_host=f"http://localhost:{imagehq.port}")
     with pytest.raises(BackendError, match=r"sent a poll_url on another host \(localhost:\d+\); not sending the key there"):
         make_fs(settings_for()).image_ocr(image, backend="imagehq")
-    assert [r["method"] for r in imagehq.requests] == ["POST"]
+    assert [r.method for r in imagehq.requests] == ["POST"]
 
 
 def test_custom_auth_header(imagehq: Any, make_image: Callable[..., Any], settings_for: Callable[..., dict[str, Any]],
@@ -188,7 +188,7 @@ def test_custom_auth_header(imagehq: Any, make_image: Callable[..., Any], settin
     imagehq.auth = ("X-API-Key", "ihq-test-key-5f2a9c0d7e1b")
     [result] = make_fs(settings_for(auth_header="X-API-Key")).image_ocr(make_image(text="ok"), backend="imagehq")
     assert result.text == "ok"
-    assert imagehq.requests[0]["headers"]["X-API-Key"] == "ihq-test-key-5f2a9c0d7e1b"
+    assert imagehq.requests[0].header("X-API-Key") == "ihq-test-key-5f2a9c0d7e1b"
 
 
 @pytest.mark.parametrize("header", ["Bad Header: x", "X-Key: a\nb", ": Bearer"])

@@ -130,9 +130,9 @@ class Reply:
         return cls(status, body, {}, "application/json", kind="truncated")
 
     @classmethod
-    def malformed(cls, status: int = 200) -> Reply:
-        """A body that is not the JSON its Content-Type promises."""
-        return cls(status, b"<html><body>502 Bad Gateway</body></html>", {}, "application/json")
+    def malformed(cls, status: int = 200, body: bytes = b"<html>502 Bad Gateway</html>") -> Reply:
+        """A body that is not the JSON its Content-Type promises (a proxy's error page)."""
+        return cls(status, body, {}, "application/json")
 
     @staticmethod
     def echo_header(name: str, status: int = 401, style: str = "html") -> Handler:
@@ -218,6 +218,11 @@ class LoopbackServer:
         with self._lock:
             for _ in range(times):
                 self._scripts.extend((method.upper(), path, a) for a in actions)
+
+    def clear_scripts(self) -> None:
+        """Drop the scripted replies not used yet."""
+        with self._lock:
+            self._scripts.clear()
 
     def calls(self, method: str = "*", path: str = "") -> list[Recorded]:
         return [r for r in list(self.requests) if method in ("*", r.method) and r.path.startswith(path)]

@@ -11,17 +11,19 @@ Fixtures:
   framescribe_clip_factory    make(name, ClipSpec) -> a clip of captions at known times (session-wide)
   framescribe_standard_clip   the 8 s clip of framescribe.testing.video_clips.STANDARD (session-wide)
   framescribe_http_server     a started :class:`~framescribe.testing.loopback.LoopbackServer` on 127.0.0.1
+  framescribe_factory         make Framescribe instances for a test (chosen plugins, no cache); closed after it
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from ..api import Framescribe
     from .loopback import LoopbackServer
 
 NOT_APPLICABLE = "framescribe_not_applicable"
@@ -54,6 +56,37 @@ def framescribe_http_server() -> Iterator[LoopbackServer]:
     from .loopback import started
 
     yield from started()
+
+
+@pytest.fixture
+def framescribe_factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Framescribe]]:
+    """``make(config, only=[entry-point names], plugins=[modules or .py files], use_cache=False)`` -> Framescribe.
+
+    ``only`` loads just those installed plugins (``$FRAMESCRIBE_PLUGINS``), so a test
+    sees its own backend and nothing from the machine. Every instance's state store is
+    closed after the test, and plugins loaded from files are forgotten, so the next
+    test loads them afresh.
+    """
+    import sys
+
+    from ..api import Framescribe
+
+    before = {name for name in sys.modules if name.startswith("framescribe_extra_")}
+    made: list[Framescribe] = []
+
+    def make(config: Any = None, *, only: Sequence[str] | None = None, plugins: Sequence[str] = (),
+             use_cache: bool = False) -> Framescribe:
+        if only is not None:
+            monkeypatch.setenv("FRAMESCRIBE_PLUGINS", ",".join(only))
+        fs = Framescribe(config if config is not None else {}, plugins=[str(p) for p in plugins], use_cache=use_cache)
+        made.append(fs)
+        return fs
+
+    yield make
+    for fs in made:
+        fs.state.close()
+    for name in [n for n in sys.modules if n.startswith("framescribe_extra_") and n not in before]:
+        del sys.modules[name]
 
 
 @pytest.fixture
