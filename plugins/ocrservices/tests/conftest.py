@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-import threading
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +21,13 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from framescribe import Framescribe
+from framescribe.testing import loopback
+from framescribe.testing.loopback import LoopbackServer, Recorded, Reply
 
 API_KEY = "ocrs-test-key-8d41c2e7b3"
 AWS_KEY_ID = "AKIATESTKEYID4OCRS"
 AWS_SECRET = "s3cret-aws-test-value-91f0"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-FAKE_PLUGIN = Path(__file__).resolve().parents[3] / "tests" / "plugins" / "fake_backends.py"
 KEY_FORMAT = re.compile(r"^ocr/[A-Za-z0-9_-]+/[A-Za-z0-9._-]+\.(png|jpe?g|gif|bmp|tiff?|webp)$")
 
 
@@ -73,114 +70,82 @@ def bucket(s3: Any) -> str:
 
 
 class OcrServer:
-    """State and failure knobs of the fake OCR Services API."""
+    """State and failure knobs of the fake OCR Services API, on a loopback server that logs every request."""
 
-    def __init__(self, s3: Any, bucket: str) -> None:
+    def __init__(self, http: LoopbackServer, s3: Any, bucket: str) -> None:
+        self.http = http
         self.s3 = s3
         self.bucket = bucket
-        self.requests: list[dict[str, Any]] = []
-        self.failures: deque[str] = deque()
         self.tokens = 1000
-        self.port = 0
-        self.lock = threading.Lock()
+        self.no_text = 0  # answers still to send without their "text" field
+        http.route("POST", "/", self.process)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return self.http.url
+
+    @property
+    def port(self) -> int:
+        return self.http.port
+
+    @property
+    def requests(self) -> list[Recorded]:
+        return self.http.requests
 
     def fail_next(self, kind: str, times: int = 1) -> None:
         """Answer the next ``times`` requests with: 429, 500, 500-now, drop, malformed, no_text."""
-        self.failures.extend([kind] * times)
+        if kind == "no_text":
+            self.no_text += times
+        else:
+            self.http.script("POST", "/", FAILURES[kind], times=times)
+
+    def process(self, request: Recorded) -> Reply:
+        if request.path != "/api/ocr/process":
+            return Reply.json(404, {"error": "Not found"})
+        if request.header("X-API-Key") != API_KEY:
+            return Reply.json(401, {"error": "Invalid API key"})
+        try:
+            key = request.json()["key"]
+        except (ValueError, KeyError, TypeError):
+            return Reply.json(400, {"error": "Missing or malformed field: key"})
+        if not isinstance(key, str) or not KEY_FORMAT.match(key):
+            return Reply.json(400, {"error": "Invalid file key format"})
+        if self.tokens <= 0:
+            return Reply.json(402, {"error": "Insufficient token balance"})
+        try:
+            content = self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except self.s3.exceptions.NoSuchKey:
+            return Reply.json(404, {"error": f"File not found: {key}"})
+        try:
+            spec = json.loads(content[len(PNG_SIGNATURE):] or b"{}")
+        except (ValueError, UnicodeDecodeError):  # a real image: no directives
+            spec = {"text": "text of a real image"}
+        if "error" in spec:  # the service's documented error shape, sent with 200
+            return Reply.json(200, {"error": spec["error"]})
+        text = spec.get("text", "")
+        self.tokens -= 1
+        record = {"id": f"ocr-{len(self.requests)}", "text": text, "key": key,
+                  "fileUrl": f"https://storage.example.invalid/{self.bucket}/{key}",
+                  "createdAt": "2026-11-23T10:30:00Z", "wordCount": spec.get("wordCount", len(text.split())),
+                  "tokensUsed": 3, "language": spec.get("language", "en")}
+        if self.no_text:
+            self.no_text -= 1
+            del record["text"]
+        return Reply.json(200, record)
 
 
-def make_handler(server: OcrServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def send_json(self, status: int, body: Any, headers: dict[str, str] | None = None, raw: bytes | None = None) -> None:
-            data = raw if raw is not None else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            server.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-            with server.lock:
-                failure = server.failures.popleft() if server.failures else None
-            if failure == "drop":
-                self.close_connection = True
-                self.connection.shutdown(2)
-                return
-            if failure == "429":
-                self.send_json(429, {"error": "Too many requests"}, {"Retry-After": "1"})
-                return
-            if failure in ("500", "500-now"):  # "500-now" also says when to retry: at once
-                self.send_json(500, {"error": "Internal server error"}, {"Retry-After": "0"} if failure == "500-now" else None)
-                return
-            if failure == "malformed":
-                self.send_json(200, None, raw=b"<html>upstream timed out</html>")
-                return
-            if self.path != "/api/ocr/process":
-                self.send_json(404, {"error": "Not found"})
-                return
-            if self.headers.get("X-API-Key") != API_KEY:
-                self.send_json(401, {"error": "Invalid API key"})
-                return
-            try:
-                key = json.loads(body)["key"]
-            except (ValueError, KeyError, TypeError):
-                self.send_json(400, {"error": "Missing or malformed field: key"})
-                return
-            if not isinstance(key, str) or not KEY_FORMAT.match(key):
-                self.send_json(400, {"error": "Invalid file key format"})
-                return
-            if server.tokens <= 0:
-                self.send_json(402, {"error": "Insufficient token balance"})
-                return
-            try:
-                content = server.s3.get_object(Bucket=server.bucket, Key=key)["Body"].read()
-            except server.s3.exceptions.NoSuchKey:
-                self.send_json(404, {"error": f"File not found: {key}"})
-                return
-            try:
-                spec = json.loads(content[len(PNG_SIGNATURE):] or b"{}")
-            except (ValueError, UnicodeDecodeError):  # a real image: no directives
-                spec = {"text": "text of a real image"}
-            if "error" in spec:  # the service's documented error shape, sent with 200
-                self.send_json(200, {"error": spec["error"]})
-                return
-            text = spec.get("text", "")
-            server.tokens -= 1
-            record = {"id": f"ocr-{len(server.requests)}", "text": text, "key": key,
-                      "fileUrl": f"https://storage.example.invalid/{server.bucket}/{key}",
-                      "createdAt": "2026-11-23T10:30:00Z", "wordCount": spec.get("wordCount", len(text.split())),
-                      "tokensUsed": 3, "language": spec.get("language", "en")}
-            if failure == "no_text":
-                del record["text"]
-            self.send_json(200, record)
-
-    return Handler
+FAILURES = {
+    "drop": Reply.drop(),
+    "429": Reply.json(429, {"error": "Too many requests"}, {"Retry-After": "1"}),
+    "500": Reply.json(500, {"error": "Internal server error"}),
+    "500-now": Reply.json(500, {"error": "Internal server error"}, {"Retry-After": "0"}),  # also says: retry at once
+    "malformed": Reply.malformed(body=b"<html>upstream timed out</html>"),
+}
 
 
 @pytest.fixture
-def ocr_server(s3: Any, bucket: str) -> Iterator[OcrServer]:
-    server = OcrServer(s3, bucket)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(server))
-    httpd.daemon_threads = True
-    server.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server
-    httpd.shutdown()
-    httpd.server_close()
+def ocr_server(framescribe_http_server: LoopbackServer, s3: Any, bucket: str) -> OcrServer:
+    return OcrServer(framescribe_http_server, s3, bucket)
 
 
 @pytest.fixture
@@ -204,30 +169,19 @@ def settings_for(ocr_server: OcrServer, s3_url: str, bucket: str) -> Callable[..
 
 
 @pytest.fixture
-def make_fs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Framescribe]]:
+def make_fs(framescribe_factory: Callable[..., Framescribe], fake_plugin: str) -> Callable[..., Framescribe]:
     """A Framescribe with only this plugin (and the fake backends file) loaded."""
-    monkeypatch.setenv("FRAMESCRIBE_PLUGINS", "ocrservices")
-    made: list[Framescribe] = []
 
     def make(settings: dict[str, Any], chain: list[str] | None = None) -> Framescribe:
         config: dict[str, Any] = {"backends": {"ocrservices": settings}}
         if chain is not None:
             config["capabilities"] = {"image_ocr": chain}
-        fs = Framescribe(config, plugins=[str(FAKE_PLUGIN)], use_cache=False)
-        made.append(fs)
-        return fs
+        return framescribe_factory(config, only=["ocrservices"], plugins=[fake_plugin])
 
-    yield make
-    for fs in made:
-        fs.state.close()
-    sys.modules.pop("framescribe_extra_fake_backends", None)
+    return make
 
 
 @pytest.fixture
 def free_port() -> int:
     """A port that was just free: nothing listens there."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return loopback.free_port()

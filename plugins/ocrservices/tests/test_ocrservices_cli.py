@@ -17,12 +17,11 @@ API_KEY = "ocrs-test-key-8d41c2e7b3"
 AWS_KEY_ID = "AKIATESTKEYID4OCRS"
 AWS_SECRET = "s3cret-aws-test-value-91f0"
 PNG = b"\x89PNG\r\n\x1a\n"
-FAKE_PLUGIN = str(Path(__file__).resolve().parents[3] / "tests" / "plugins" / "fake_backends.py")
 
 
 @pytest.fixture
 def cli(ocr_server: Any, s3_url: str, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+        capsys: pytest.CaptureFixture[str], fake_plugin: str) -> Callable[..., tuple[int, str, str]]:
     """``framescribe`` in-process; the keys come from the environment as a user would set them."""
     monkeypatch.setenv("FRAMESCRIBE_PLUGINS", "ocrservices")
     monkeypatch.setenv("OCR_SERVICES_API_KEY", API_KEY)
@@ -33,7 +32,7 @@ def cli(ocr_server: Any, s3_url: str, bucket: str, tmp_path: Path, monkeypatch: 
         config = tmp_path / "framescribe.toml"
         config.write_text(f'[capabilities]\nimage_ocr = {chain}\n\n[backends.ocrservices]\napi_url = "{ocr_server.url}"\n'
                           f'bucket = "{bucket}"\nuser_id = "user-1"\ns3_endpoint_url = "{s3_endpoint}"\nregion = "us-east-1"\n')
-        code = main([*args, "--config", str(config), "--plugin", FAKE_PLUGIN])
+        code = main([*args, "--config", str(config), "--plugin", fake_plugin])
         out, err = capsys.readouterr()
         return code, out, err
 
@@ -50,7 +49,7 @@ def test_process_a_key_already_in_the_bucket(s3: Any, bucket: str, ocr_server: A
     assert result["backend"] == "ocrservices" and result["source"] == "ocr/user-1/old-scan.jpg"
     assert result["metadata"]["key"] == "ocr/user-1/old-scan.jpg"
     assert len(s3.list_objects_v2(Bucket=bucket)["Contents"]) == 1  # nothing was uploaded
-    assert json.loads(ocr_server.requests[0]["body"]) == {"key": "ocr/user-1/old-scan.jpg"}
+    assert ocr_server.requests[0].json() == {"key": "ocr/user-1/old-scan.jpg"}
 
 
 def test_process_key_bad_and_missing_keys(s3: Any, bucket: str, cli: Callable[..., tuple[int, str, str]]) -> None:

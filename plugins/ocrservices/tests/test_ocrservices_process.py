@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -28,10 +27,10 @@ def test_uploads_then_processes_and_maps_every_field(ocr_server: Any, s3: Any, b
     assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == image.read_bytes()
     assert s3.head_object(Bucket=bucket, Key=key)["ContentType"] == "image/png"
     [call] = ocr_server.requests
-    assert call["path"] == "/api/ocr/process"
-    assert json.loads(call["body"]) == {"key": key}
-    assert call["headers"]["X-API-Key"] == API_KEY
-    assert call["headers"]["Content-Type"] == "application/json"
+    assert call.path == "/api/ocr/process"
+    assert call.json() == {"key": key}
+    assert call.header("X-API-Key") == API_KEY
+    assert call.header("Content-Type") == "application/json"
 
     assert result.text == "Total 12.50 EUR"
     assert result.language == "de"
