@@ -9,30 +9,24 @@ The server implements ``POST /tasks`` (multipart), ``GET /tasks/{id}`` and
 
 from __future__ import annotations
 
-import json
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.parser import BytesParser
-from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from framescribe import Framescribe
 from framescribe.formats import read_timed_text
 from framescribe.media import ffmpeg_exe
+from framescribe.testing.loopback import LoopbackServer, Recorded, Reply, free_port
 
 API_KEY = "tlk_TEST0SECRET0KEY0f3a9c1e77d2"
 INDEX_ID = "629deb409ea24f052b971993"  # the index of the seeds' examples
 SEED_VIDEO_ID = "6391c8a669ff3402ec515aba"  # already indexed on the server (seed 003's video_id)
-FAKE_PLUGIN = Path(__file__).resolve().parents[3] / "tests" / "plugins" / "fake_backends.py"
 
 # Seed 000 (text-in-video) and seed 001 (transcription) example "data".
 SEED_TEXT_IN_VIDEO: list[dict[str, Any]] = [
@@ -51,27 +45,6 @@ SEED_TRANSCRIPTION: list[dict[str, Any]] = [
 ]
 
 
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    client: str
-    at: float
-    fields: dict[str, str] = field(default_factory=dict)
-    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
-
-
-@dataclass
-class Fault:
-    kind: str  # status | drop | malformed | truncated | slow
-    status: int = 500
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
 class FakeTwelveLabs:
     """The server's state and knobs; ``url`` is the base URL (version included)."""
 
@@ -81,38 +54,50 @@ class FakeTwelveLabs:
     seed_text_in_video = SEED_TEXT_IN_VIDEO
     seed_transcription = SEED_TRANSCRIPTION
 
-    def __init__(self) -> None:
-        self.requests: list[Recorded] = []
+    def __init__(self, http: LoopbackServer) -> None:
+        self.http = http
         self.tasks: dict[str, dict[str, Any]] = {}
         self.videos: dict[str, dict[str, Any]] = {SEED_VIDEO_ID: {"index_id": INDEX_ID, "transcript": None}}
         # Each GET of a task moves it one status on; "ready" (or "failed") ends it.
         self.statuses = ["validating", "pending", "queued", "indexing"]
         self.fail_reason: str | None = None
         self.echo_key_in_errors = False
-        self._faults: list[tuple[str, str, Fault]] = []
         self._lock = threading.Lock()
         self._next_id = 0
-        self.url = ""
+        self.url = f"{http.url}/v1.2"
+        http.route("*", "/", self.serve)
 
     # -- knobs ----------------------------------------------------------------
 
-    def fault(self, method: str, path_prefix: str, kind: str, times: int = 1, **kw: Any) -> None:
-        """Answer the next ``times`` requests matching ``method`` and ``path_prefix`` with a failure."""
-        with self._lock:
-            self._faults.extend((method, path_prefix, Fault(kind, **kw)) for _ in range(times))
+    def fault(self, method: str, path_prefix: str, kind: str, times: int = 1, *, status: int = 500, body: Any = None,
+              headers: dict[str, str] | None = None, delay: float = 0.0) -> None:
+        """Answer the next ``times`` requests matching ``method`` and ``path_prefix`` with a failure.
 
-    def take_fault(self, method: str, path: str) -> Fault | None:
-        with self._lock:
-            for i, (m, prefix, f) in enumerate(self._faults):
-                if m == method and path.startswith(prefix):
-                    del self._faults[i]
-                    return f
-        return None
+        Kinds: ``status`` (``status``, ``body``, ``headers``), ``drop``, ``malformed``, ``truncated``
+        (JSON cut short), ``slow`` (the normal answer after ``delay`` seconds).
+        """
+        reply: Reply | Callable[[Recorded], Reply]
+        if kind == "slow":
+            def reply(rec: Recorded) -> Reply:
+                time.sleep(delay)
+                return self.serve(rec)
+        elif kind == "status":
+            reply = Reply.json(status, body or {"code": "internal_error", "message": "Internal error."}, headers)
+        else:
+            reply = {"drop": Reply.drop(), "malformed": Reply.malformed(body=b"<html>Bad gateway</html>"),
+                     "truncated": Reply(200, b'{"_id": "62aff6da154f59c87660ce9a", "data": [{"end": 28')}[kind]
+        if isinstance(reply, Reply):
+            reply.delay = delay
+        self.http.script(method, path_prefix, reply, times=times)
 
     # -- views for assertions -------------------------------------------------
 
+    @property
+    def requests(self) -> list[Recorded]:
+        return self.http.requests
+
     def calls(self, method: str, path_prefix: str = "") -> list[Recorded]:
-        return [r for r in self.requests if r.method == method and r.path.startswith(path_prefix)]
+        return self.http.calls(method, path_prefix)
 
     @property
     def uploads(self) -> list[Recorded]:
@@ -188,110 +173,36 @@ class FakeTwelveLabs:
 
     tmpdir = ""
 
+    def serve(self, rec: Recorded) -> Reply:
+        if rec.method == "POST" and rec.header("content-length") is None:
+            return Reply.json(411, {"code": "length_required", "message": "Content-Length is required."})
+        key = rec.header("x-api-key")
+        if key != API_KEY:
+            message = "API Key is either invalid or expired. Please check your API key or generate a new one."
+            if self.echo_key_in_errors:
+                message = f"API key {key} is invalid or expired."
+            return Reply.json(401, {"code": "api_key_invalid", "message": message})
+        segs = rec.path.split("/")
+        # /v1.2/tasks, /v1.2/tasks/{id}, /v1.2/indexes/{index}/videos/{video}/{kind}
+        if rec.method == "POST" and segs[2:] == ["tasks"]:
+            return Reply.json(*self.create_task(rec))
+        if rec.method == "GET" and len(segs) == 4 and segs[2] == "tasks":
+            return Reply.json(*self.task_view(segs[3]))
+        if (rec.method == "GET" and len(segs) == 7 and segs[2] == "indexes" and segs[4] == "videos"
+                and segs[6] in ("transcription", "text-in-video")):
+            return Reply.json(*self.segments(segs[3], segs[5], segs[6], rec.query))
+        return Reply.json(404, {"code": "not_found", "message": f"no route {rec.method} {rec.path}"})
+
 
 def _iso(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def _handler(api: FakeTwelveLabs) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def _serve(self, method: str) -> None:
-            parts = urlsplit(self.path)
-            rec = Recorded(method, parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()},
-                           {k.lower(): v for k, v in self.headers.items()}, self.client_address[0], time.monotonic())
-            body = b""
-            if method == "POST":
-                length = self.headers.get("Content-Length")
-                if length is None:
-                    return self._send(411, {"code": "length_required", "message": "Content-Length is required."})
-                body = self.rfile.read(int(length))
-                if self.headers.get_content_type() == "multipart/form-data":
-                    _parse_multipart(self.headers["Content-Type"], body, rec)
-            api.requests.append(rec)
-            fault = api.take_fault(method, parts.path)
-            if fault is not None:
-                if fault.delay:
-                    time.sleep(fault.delay)
-                if fault.kind == "drop":
-                    self.close_connection = True
-                    return
-                if fault.kind == "malformed":
-                    return self._send_raw(200, b"<html>Bad gateway</html>", "application/json")
-                if fault.kind == "truncated":
-                    return self._send_raw(200, b'{"_id": "62aff6da154f59c87660ce9a", "data": [{"end": 28', "application/json")
-                if fault.kind == "status":
-                    return self._send(fault.status, fault.body or {"code": "internal_error", "message": "Internal error."},
-                                      fault.headers)
-            key = self.headers.get("x-api-key")
-            if key != API_KEY:
-                message = "API Key is either invalid or expired. Please check your API key or generate a new one."
-                if api.echo_key_in_errors:
-                    message = f"API key {key} is invalid or expired."
-                return self._send(401, {"code": "api_key_invalid", "message": message})
-            segs = parts.path.split("/")
-            # /v1.2/tasks, /v1.2/tasks/{id}, /v1.2/indexes/{index}/videos/{video}/{kind}
-            if method == "POST" and segs[2:] == ["tasks"]:
-                return self._send(*api.create_task(rec))
-            if method == "GET" and len(segs) == 4 and segs[2] == "tasks":
-                return self._send(*api.task_view(segs[3]))
-            if (method == "GET" and len(segs) == 7 and segs[2] == "indexes" and segs[4] == "videos"
-                    and segs[6] in ("transcription", "text-in-video")):
-                return self._send(*api.segments(segs[3], segs[5], segs[6], rec.query))
-            return self._send(404, {"code": "not_found", "message": f"no route {method} {parts.path}"})
-
-        def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-            self._send_raw(status, json.dumps(payload).encode(), "application/json", headers)
-
-        def _send_raw(self, status: int, raw: bytes, ctype: str, headers: dict[str, str] | None = None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(raw)))
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.end_headers()
-            self.wfile.write(raw)
-
-    return Handler
-
-
-def _parse_multipart(content_type: str, body: bytes, rec: Recorded) -> None:
-    message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body)
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True)
-        assert isinstance(payload, bytes)
-        filename = part.get_filename()
-        if filename is not None:
-            rec.files[str(name)] = (filename, payload)
-        else:
-            rec.fields[str(name)] = payload.decode()
-
-
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[FakeTwelveLabs]:
-    api = FakeTwelveLabs()
+def server(framescribe_http_server: LoopbackServer, tmp_path: Path) -> FakeTwelveLabs:
+    api = FakeTwelveLabs(framescribe_http_server)
     api.tmpdir = str(tmp_path)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(api))
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    api.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1.2"
-    try:
-        yield api
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    return api
 
 
 @pytest.fixture(autouse=True)
@@ -306,7 +217,7 @@ def settings_for(server: FakeTwelveLabs, **overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def make_fs(server: FakeTwelveLabs) -> Any:
+def make_fs(server: FakeTwelveLabs, fake_plugin: str) -> Any:
     """Framescribe(config=...) against the test server; ``chain`` names backends tried in order."""
 
     def make(chain: tuple[str, ...] = ("twelvelabs",), use_cache: bool = False, **overrides: Any) -> Framescribe:
@@ -314,7 +225,7 @@ def make_fs(server: FakeTwelveLabs) -> Any:
             "capabilities": {"transcribe": list(chain), "video_text": list(chain)},
             "backends": {"twelvelabs": settings_for(server, **overrides)},
         }
-        return Framescribe(config=config, plugins=[str(FAKE_PLUGIN)], use_cache=use_cache)
+        return Framescribe(config=config, plugins=[fake_plugin], use_cache=use_cache)
 
     return make
 
@@ -346,9 +257,4 @@ def video(videos: dict[str, Path]) -> Path:
 @pytest.fixture
 def dead_url() -> str:
     """A loopback URL where nothing listens: connections are refused at once."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1.2"
+    return f"http://127.0.0.1:{free_port()}/v1.2"

@@ -26,6 +26,7 @@ and call :meth:`LoopbackServer.reset` between tests.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -58,6 +59,16 @@ class Recorded:
 
     def json(self) -> Any:
         return json.loads(self.body)
+
+    @functools.cached_property
+    def fields(self) -> dict[str, str]:
+        """The text fields of a multipart/form-data body (a dict a route may annotate)."""
+        return self.form()[0]
+
+    @functools.cached_property
+    def files(self) -> dict[str, tuple[str, bytes]]:
+        """The files of a multipart/form-data body: name -> (filename, content)."""
+        return self.form()[1]
 
     def form(self) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:
         """A multipart/form-data body as (fields, files); files are name -> (filename, content)."""
