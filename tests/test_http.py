@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -13,111 +10,75 @@ from framescribe import BackendError, BackendUnavailable, BadInput
 from framescribe.http import HttpClient, parse_retry_after, poll
 from framescribe.testing.loopback import LoopbackServer, Reply
 
-# Each path answers from a script: a list of (status, headers, body) used in turn; the last repeats.
-Script = list[tuple[int, dict[str, str], bytes]]
+
+def answer(server: LoopbackServer, path: str, *replies: Reply) -> None:
+    """GET ``path`` answers with ``replies`` in turn; the last one repeats."""
+    server.script("GET", path, *replies[:-1])
+    server.route("GET", path, replies[-1])
 
 
-class ScriptedServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.scripts: dict[str, Script] = {}
-        self.hits: dict[str, int] = {}
-        self.seen_headers: list[dict[str, str]] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+def hits(server: LoopbackServer, path: str) -> int:
+    return len(server.calls("GET", path))
 
 
-class Handler(BaseHTTPRequestHandler):
-    server: ScriptedServer
-
-    def do_GET(self) -> None:
-        path = self.path.split("?")[0]
-        self.server.seen_headers.append(dict(self.headers))
-        n = self.server.hits.get(path, 0)
-        self.server.hits[path] = n + 1
-        script = self.server.scripts.get(path, [(404, {}, b'{"code": "not_found", "message": "no such thing"}')])
-        status, headers, body = script[min(n, len(script) - 1)]
-        if status == 0:  # drop the connection without answering
-            self.close_connection = True
-            self.connection.shutdown(2)
-            return
-        self.send_response(status)
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    srv = ScriptedServer()
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-
-
-def client(server: ScriptedServer, **kwargs: object) -> tuple[HttpClient, list[float]]:
+def client(server: LoopbackServer, **kwargs: object) -> tuple[HttpClient, list[float]]:
     sleeps: list[float] = []
     c = HttpClient(server.url, backend="test", headers={"x-api-key": "key-abcdef"}, secrets=["key-abcdef"],
                    max_retries=2, backoff=0.01, timeout=2, sleep=sleeps.append, **kwargs)  # type: ignore[arg-type]
     return c, sleeps
 
 
-OK = (200, {"Content-Type": "application/json"}, b'{"ok": true}')
+@pytest.fixture
+def server(framescribe_http_server: LoopbackServer) -> LoopbackServer:
+    framescribe_http_server.route("GET", "/", Reply.json(404, {"code": "not_found", "message": "no such thing"}))
+    return framescribe_http_server
 
 
-def test_server_errors_are_retried_then_succeed(server: ScriptedServer) -> None:
-    server.scripts["/x"] = [(500, {}, b"oops"), (503, {}, b"busy"), OK]
+OK = Reply.json(200, {"ok": True})
+
+
+def test_server_errors_are_retried_then_succeed(server: LoopbackServer) -> None:
+    answer(server, "/x", Reply.text(500, "oops"), Reply.text(503, "busy"), OK)
     c, sleeps = client(server)
     assert c.json("GET", "/x") == {"ok": True}
-    assert server.hits["/x"] == 3 and len(sleeps) == 2
-    assert server.seen_headers[0]["x-api-key"] == "key-abcdef"
+    assert hits(server, "/x") == 3 and len(sleeps) == 2
+    assert server.requests[0].header("x-api-key") == "key-abcdef"
 
 
-def test_retry_after_is_honoured(server: ScriptedServer) -> None:
-    server.scripts["/x"] = [(429, {"Retry-After": "7"}, b'{"message": "slow down"}'), OK]
+def test_retry_after_is_honoured(server: LoopbackServer) -> None:
+    answer(server, "/x", Reply.json(429, {"message": "slow down"}, {"Retry-After": "7"}), OK)
     c, sleeps = client(server)
     c.json("GET", "/x")
     assert sleeps == [7.0]
 
 
-def test_past_the_budget_the_backend_is_unavailable(server: ScriptedServer) -> None:
-    server.scripts["/x"] = [(500, {}, b'{"message": "db down"}')]
+def test_past_the_budget_the_backend_is_unavailable(server: LoopbackServer) -> None:
+    answer(server, "/x", Reply.json(500, {"message": "db down"}))
     c, _ = client(server)
     with pytest.raises(BackendUnavailable, match=r"failed after 3 attempts \(HTTP 500: db down\)"):
         c.request("GET", "/x")
 
 
-def test_dropped_connections_are_retried_then_unavailable(server: ScriptedServer) -> None:
-    server.scripts["/x"] = [(0, {}, b"")]
+def test_dropped_connections_are_retried_then_unavailable(server: LoopbackServer) -> None:
+    answer(server, "/x", Reply.drop())
     c, _ = client(server)
     with pytest.raises(BackendUnavailable, match="failed after 3 attempts"):
         c.request("GET", "/x")
-    assert server.hits["/x"] == 3
+    assert hits(server, "/x") == 3
 
 
-def test_client_errors_carry_the_servers_message_and_are_not_retried(server: ScriptedServer) -> None:
+def test_client_errors_carry_the_servers_message_and_are_not_retried(server: LoopbackServer) -> None:
     c, sleeps = client(server)
     with pytest.raises(BackendError, match=r"HTTP 404: no such thing \(not_found\)"):
         c.request("GET", "/missing")
     assert sleeps == []
-    server.scripts["/bad"] = [(400, {}, b'{"message": "video too short"}')]
+    answer(server, "/bad", Reply.json(400, {"message": "video too short"}))
     with pytest.raises(BadInput, match="video too short"):
         c.request("GET", "/bad", bad_input_on_4xx=True)
 
 
-def test_auth_errors_hint_at_the_key_without_showing_it(server: ScriptedServer) -> None:
-    server.scripts["/x"] = [(401, {}, b'{"message": "invalid key key-abcdef"}')]
+def test_auth_errors_hint_at_the_key_without_showing_it(server: LoopbackServer) -> None:
+    answer(server, "/x", Reply.json(401, {"message": "invalid key key-abcdef"}))
     c, _ = client(server)
     with pytest.raises(BackendError) as info:
         c.request("GET", "/x")
@@ -125,8 +86,8 @@ def test_auth_errors_hint_at_the_key_without_showing_it(server: ScriptedServer) 
     assert "key-abcdef" not in repr(c)
 
 
-def test_malformed_json_is_an_error_not_a_crash(server: ScriptedServer) -> None:
-    server.scripts["/x"] = [(200, {}, b'{"data": [1, 2')]
+def test_malformed_json_is_an_error_not_a_crash(server: LoopbackServer) -> None:
+    answer(server, "/x", Reply(200, b'{"data": [1, 2'))
     c, _ = client(server)
     with pytest.raises(BackendError, match="malformed response"):
         c.json("GET", "/x")
