@@ -13,7 +13,7 @@ import pytest
 
 from framescribe.testing.loopback import Reply
 
-from .remote import ANSWER, ENV_OF, FIRST_CALL, IHQ, IHQ_KEY, KEY_HEADER, KEY_OF, REMOTES, TL, World
+from .remote import ANSWER, ENV_OF, FIRST_CALL, IHQ, IHQ_KEY, KEY_HEADER, KEY_OF, OCRS, REMOTES, TL, World
 
 CREDENTIAL_HEADERS = ("authorization", "x-api-key")
 
@@ -219,3 +219,14 @@ def test_a_custom_key_header_is_dropped_on_a_redirect_to_another_origin(world: W
     world.check(outcome, 1, "another origin")
     assert_no_credentials(world, IHQ)
     assert all(r.header("x-custom-token") is None for r in world.services.elsewhere.requests)
+
+
+def test_s3_redirect_to_another_origin_carries_no_credentials(world: World) -> None:
+    """ocrservices' other HTTP path: boto3's S3 upload. A redirect elsewhere must not take the AWS signature along."""
+    api, elsewhere = world.services.api, world.services.elsewhere
+    api.route("*", "/adversarial-bucket", Reply.redirect(elsewhere.url + "/adversarial-bucket/x", 307))
+    world.config(OCRS, ["fake-echo"], s3_endpoint_url=api.url)
+    outcome = world.run(OCRS)
+    world.check(outcome, 1, "ocrservices:", "s3://adversarial-bucket/")
+    assert all(r.header("authorization") is None for r in elsewhere.requests)
+    assert not api.calls("POST", "/api/ocr/process"), "no OCR call without the upload"

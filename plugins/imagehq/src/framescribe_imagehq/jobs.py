@@ -55,7 +55,9 @@ def _client(settings: ImageHqSettings) -> HttpClient:
         client = _clients.get(settings)
         if client is None:
             key = settings.api_key.get_secret_value() if settings.api_key else None
-            client = HttpClient(settings.api_url, backend=NAME, headers=settings.auth_headers(),
+            headers = settings.auth_headers()
+            # The key's header is whatever auth_header names: mark it, so it never leaves the API's origin.
+            client = HttpClient(settings.api_url, backend=NAME, headers=headers, secret_headers=list(headers),
                                 timeout=min(settings.timeout, 120.0), max_retries=settings.max_retries, secrets=[key])
             _clients[settings] = client
         return client

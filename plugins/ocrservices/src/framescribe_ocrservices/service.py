@@ -82,7 +82,8 @@ def process_key(key: str, *, settings: OcrServicesSettings | None = None, config
         raise BackendUnavailable(f"{NAME} cannot run: {reason}")
     if not key.strip():
         raise BadInput("no S3 key given", hint=KEY_HINT)
-    return process(settings, key.strip(), layout=layout)
+    with _client(settings).until(time.monotonic() + settings.timeout):
+        return process(settings, key.strip(), layout=layout)
 
 
 def process(settings: OcrServicesSettings, key: str, *, layout: bool = False) -> OcrResult:
