@@ -63,6 +63,12 @@ def test_a_variable_inside_a_setting_shows_as_written(monkeypatch: pytest.Monkey
     assert settings.api_url == "http://host/route-key-445566/v1"
     assert settings.public_dict()["api_url"] == "http://host/${FS_TEST_ROUTE}/v1"
     assert "route-key-445566" not in str(BackendError(f"GET {settings.api_url} failed"))
+    # Another value is another cache identity, though neither value is kept.
+    monkeypatch.setenv("FS_TEST_ROUTE", "route-key-other-1")
+    other = parse_config({"backends": {"demo": {"api_url": "http://host/${FS_TEST_ROUTE}/v1"}}}, None)
+    again = validate_settings(Demo, "demo", other.backends["demo"], "test", other.env_refs["demo"], other.templates["demo"])
+    assert again.fingerprint() != settings.fingerprint()
+    assert "route-key" not in str(settings.fingerprint())
 
 
 @pytest.mark.parametrize("bad", ["sk-demo-key-1\r\n", " sk-demo-key-1", "sk-demo\x1bkey-1", "sk-démo-key-1"])

@@ -225,7 +225,7 @@ class Chain:
             material = {k: (digests.of(v) if isinstance(v, Path) else v) for k, v in params.items()}
             info = self.host.plugins.get(reg.plugin_name)
             return result_key(capability, reg.spec.name, info.version if info else None, digests.of(media),
-                              settings.public_dict(), material)
+                              settings.fingerprint(), material)  # a ${VAR} value changes the key, unstored
         except OSError as exc:  # the input vanished meanwhile: the backend will say so; just do not cache
             log.debug("no cache key: %s", exc)
             return None

@@ -17,6 +17,8 @@ setting, never the value.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import typing
 from collections.abc import Mapping
@@ -84,6 +86,16 @@ class BackendSettings(BaseModel):
                 out[name] = self._templates[name]
             else:
                 out[name] = secrets.redact_data(dumped[name])
+        return out
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Settings as plain data for cache keys: :meth:`public_dict`, except that a setting filled from
+        ``${VAR}`` is the SHA-256 of its value, so another value (another host in ``api_url``) is another key,
+        while no value is stored."""
+        out = self.public_dict()
+        dumped = self.model_dump(mode="json")
+        for name in self._templates:
+            out[name] = "sha256:" + hashlib.sha256(json.dumps(dumped[name], sort_keys=True).encode()).hexdigest()
         return out
 
     @classmethod
