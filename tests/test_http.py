@@ -161,3 +161,12 @@ def test_a_job_deadline_bounds_retries(framescribe_http_server: LoopbackServer) 
     with c.until(time.monotonic() + 0.7), pytest.raises(BackendUnavailable):
         c.request("GET", "/hang")
     assert time.monotonic() - started_at < 1.5
+
+
+def test_timeout_is_a_total_for_dripping_headers(framescribe_http_server: LoopbackServer) -> None:
+    framescribe_http_server.route("GET", "/slow", Reply.drip_headers(interval=0.05))
+    c = HttpClient(framescribe_http_server.url, backend="test", timeout=0.8, max_retries=0)
+    started_at = time.monotonic()
+    with pytest.raises(BackendUnavailable, match="ReadTimeout"):
+        c.request("GET", "/slow")
+    assert time.monotonic() - started_at < 1.5

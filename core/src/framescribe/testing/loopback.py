@@ -98,7 +98,7 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str | None = "application/json"
-    kind: str = "answer"  # answer | drop | hang | drip | truncated
+    kind: str = "answer"  # answer | drop | hang | drip | drip_headers | truncated
     delay: float = 0.0  # seconds before answering (or, for drip, between chunks)
     chunk: int = 1  # bytes per drip
 
@@ -134,6 +134,12 @@ class Reply:
              chunk: int = 1) -> Reply:
         """Headers at once, then the body ``chunk`` bytes every ``interval`` seconds."""
         return cls(status, body, {}, content_type, kind="drip", delay=interval, chunk=chunk)
+
+    @classmethod
+    def drip_headers(cls, status: int = 200, interval: float = 1.0, chunk: int = 1) -> Reply:
+        """The status line and headers themselves ``chunk`` bytes every ``interval`` seconds."""
+        return cls(status, b"{}", {"X-Padding": "p" * 200}, "application/json", kind="drip_headers", delay=interval,
+                   chunk=chunk)
 
     @classmethod
     def truncated(cls, body: bytes = b'{"status": "ok", "data": [{"start": 1', status: int = 200) -> Reply:
@@ -276,6 +282,9 @@ class LoopbackServer:
             return
         if reply.kind == "answer" and reply.delay:
             self._stopping.wait(reply.delay)
+        if reply.kind == "drip_headers":
+            self._drip_headers(handler, reply)
+            return
         handler.send_response(reply.status)
         if reply.content_type:
             handler.send_header("Content-Type", reply.content_type)
@@ -294,6 +303,18 @@ class LoopbackServer:
             handler.wfile.write(reply.body)
         if reply.kind == "truncated":
             handler.close_connection = True
+
+
+    def _drip_headers(self, handler: BaseHTTPRequestHandler, reply: Reply) -> None:
+        head = [f"HTTP/1.1 {reply.status} OK", f"Content-Type: {reply.content_type}", f"Content-Length: {len(reply.body)}",
+                *(f"{k}: {v}" for k, v in reply.headers.items())]
+        data = ("\r\n".join(head) + "\r\n\r\n").encode() + reply.body
+        for i in range(0, len(data), reply.chunk):
+            if self._stopping.wait(reply.delay):
+                break
+            handler.wfile.write(data[i:i + reply.chunk])
+            handler.wfile.flush()
+        handler.close_connection = True
 
 
 def _matches(method: str, path: str, request: Recorded) -> bool:
