@@ -8,6 +8,8 @@ import threading
 import time
 from typing import TextIO
 
+from .secrets import redact
+
 log = logging.getLogger("framescribe.progress")
 
 
@@ -42,7 +44,8 @@ class ProgressBar:
                 bar = f"[{'#' * filled}{'-' * (self.width - filled)}] {frac * 100:3.0f}%"
             else:
                 bar = f"[{done:g}]"
-            line = f"{self.label} {bar} {message}"[:120]
+            # A backend's message may quote a server's words; masked before it is cut to the line's width.
+            line = redact(f"{self.label} {bar} {message}")[:120]
             self.stream.write("\r\x1b[2K" + line)
             self.stream.flush()
             self._drawn = True
