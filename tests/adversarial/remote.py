@@ -1,4 +1,6 @@
-"""What the adversarial suite's remote cases share (its fixtures are offered through conftest.py): loopback services in the shape of each remote API, and a user's world.
+"""What the adversarial suite's remote cases share: loopback services in the shape of each remote API, a user's world.
+
+Its fixtures (``services``, ``video``, ``world``) are offered to the tests through conftest.py.
 
 Each test module gets its own servers (module scope): ``api`` speaks the three
 services' documented happy paths (ImageHQ jobs, Twelve Labs v1.2 tasks and

@@ -13,7 +13,7 @@ import pytest
 
 from framescribe.testing.loopback import Reply, free_port
 
-from .conftest import FIRST_CALL, IHQ, OCRS, REMOTES, TL, World
+from .remote import FIRST_CALL, IHQ, OCRS, REMOTES, TL, World
 
 TIMEOUT = 2.0
 # The CLI's start-up, the fallback backend and a retry's backoff on top of the deadline; far below "30 s and more".
