@@ -63,7 +63,7 @@ def framescribe_factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..
     """``make(config, only=[entry-point names], plugins=[modules or .py files], use_cache=False)`` -> Framescribe.
 
     ``only`` loads just those installed plugins (``$FRAMESCRIBE_PLUGINS``), so a test
-    sees its own backend and nothing from the machine. Every instance's state store is
+    sees its own backend and nothing from the machine. Every instance (state store and cache) is
     closed after the test, and plugins loaded from files are forgotten, so the next
     test loads them afresh.
     """
@@ -84,7 +84,7 @@ def framescribe_factory(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..
 
     yield make
     for fs in made:
-        fs.state.close()
+        fs.close()
     for name in [n for n in sys.modules if n.startswith("framescribe_extra_") and n not in before]:
         del sys.modules[name]
 
