@@ -45,3 +45,14 @@ def test_threads_can_share_a_store(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert store.get("t", "3-49") == 49
+
+
+def test_values_are_stored_with_known_secrets_masked(tmp_path: Path) -> None:
+    from framescribe import secrets
+
+    secrets.register("sk-state-5a0c7e91d2")
+    store = StateStore(tmp_path / "state.sqlite3")
+    store.set("acme.jobs", "job-1", {"poll_url": "https://api.example/jobs/1?key=sk-state-5a0c7e91d2", "id": "1"})
+    store.close()
+    assert b"sk-state-5a0c7e91d2" not in (tmp_path / "state.sqlite3").read_bytes()
+    assert StateStore(tmp_path / "state.sqlite3").get("acme.jobs", "job-1")["id"] == "1"

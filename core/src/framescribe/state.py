@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .secrets import redact
+
 log = logging.getLogger("framescribe.state")
 # Never worth a long wait: a store another process holds locked is given this long, then kept in memory.
 LOCK_TIMEOUT = 2.0
@@ -97,7 +99,8 @@ class StateStore:
         return None if text is None else json.loads(text)
 
     def set(self, namespace: str, key: str, value: Any) -> None:
-        text = json.dumps(value)
+        # What a plugin remembers (an upload's id, a job's URL) must not carry a key onto disk: mask known secrets.
+        text = redact(json.dumps(value))
         with self._lock:
             if self._memory is None:
                 try:
