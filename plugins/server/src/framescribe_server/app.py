@@ -1,0 +1,119 @@
+"""The ASGI app: the four API shapes, ``/healthz``, the OpenAPI document and docs; the lifespan starts the
+job pool (recovering the last run's records), sweeps expired records, and on shutdown checkpoints.
+
+``create_app`` takes everything from its arguments, so tests and ``framescribe serve`` build it the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import shutil
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import framescribe
+from framescribe import Framescribe
+
+from . import api_imagehq, api_ocrservices, api_openai, api_videoindex, errors
+from .auth import Keys
+from .context import ServerContext
+from .jobs import JobPool
+from .settings import ServeSettings
+from .store import Job, Store
+
+log = logging.getLogger("framescribe.server")
+SWEEP_EVERY = 60.0
+
+
+def build_context(fs: Framescribe, settings: ServeSettings, data_dir: Path, library: Any = None) -> ServerContext:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(data_dir / "server.sqlite3")
+    ctx = ServerContext(fs, settings, data_dir, store, Keys(settings.keys(), data_dir), library=library)
+    runners = {
+        api_videoindex.API: lambda job, progress: api_videoindex.run(ctx, job, progress),
+        api_imagehq.API: lambda job, progress: api_imagehq.run(ctx, job, progress),
+        api_ocrservices.API: lambda job, progress: api_ocrservices.run(ctx, job, progress),
+        api_openai.API: lambda job, progress: api_openai.run(ctx, job, progress),
+    }
+
+    def expires_after(job: Job) -> float | None:
+        return ctx.expires(job.created)
+
+    ctx.pool = JobPool(store, settings.workers, settings.max_jobs_per_key, runners, expires_after, ctx.scrub)
+    return ctx
+
+
+def sweep(ctx: ServerContext, now: float | None = None) -> dict[str, int]:
+    """Delete what retention says is over: expired jobs and videos, and uploads of ended jobs."""
+    now = time.time() if now is None else now
+    removed = {"jobs": 0, "uploads": 0, "records": 0}
+    for job in ctx.store.expired_jobs(now):
+        if job.upload_dir:
+            shutil.rmtree(job.upload_dir, ignore_errors=True)
+        ctx.store.delete_job(job.id)
+        removed["jobs"] += 1
+    keep = ctx.settings.upload_retention_hours * 3600
+    for job in ctx.store.finished_uploads(now - keep):
+        shutil.rmtree(job.upload_dir or "", ignore_errors=True)
+        ctx.store.forget_upload(job.id)
+        removed["uploads"] += 1
+    removed["records"] = ctx.store.delete_expired_records(now)
+    return removed
+
+
+def create_app(ctx: ServerContext) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        assert ctx.pool is not None
+        recovered = ctx.pool.start()
+        app.state.recovered = recovered
+
+        async def sweeper() -> None:
+            while True:
+                try:
+                    await run_in_threadpool(sweep, ctx)
+                except Exception:  # a sweep that fails is tried again later; it must not stop the server
+                    log.exception("server: retention sweep failed")
+                await asyncio.sleep(SWEEP_EVERY)
+
+        task = asyncio.create_task(sweeper())
+        try:
+            yield
+        finally:
+            task.cancel()
+            stopped = await run_in_threadpool(ctx.pool.stop, ctx.settings.shutdown_grace)
+            log.info("server: stopped (%d job(s) checkpointed)", stopped["checkpointed"])
+            ctx.store.close()
+
+    app = FastAPI(
+        title="framescribe serve",
+        version=framescribe.__version__,
+        description="The video-indexing, ImageHQ, OCR Services and OpenAI transcription APIs, answered by framescribe's "
+                    "local chains. Send the key as `x-api-key` or `Authorization: Bearer KEY`.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    app.add_exception_handler(errors.ApiError, errors.api_error)
+    app.add_exception_handler(RequestValidationError, errors.validation_error)
+    app.add_exception_handler(StarletteHTTPException, errors.http_error)
+    for module in (api_videoindex, api_imagehq, api_ocrservices, api_openai):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["server"])
+    async def healthz() -> dict[str, Any]:
+        """Liveness and load: no key needed, and nothing about anyone's jobs."""
+        pool = ctx.pool
+        assert pool is not None
+        return {"status": "ok" if pool.accepting else "stopping", "version": framescribe.__version__,
+                "workers": pool.workers, "queued": pool.queued(), "uptime": round(time.time() - ctx.started, 1)}
+
+    return app
