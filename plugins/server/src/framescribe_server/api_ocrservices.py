@@ -32,23 +32,24 @@ API = "ocrservices"
 KEY_FORMAT = re.compile(r"^ocr/[A-Za-z0-9._-]+/[A-Za-z0-9._-][A-Za-z0-9._ -]*\.(png|jpe?g|gif|bmp|tiff?|webp)$", re.I)
 
 router = APIRouter(tags=["OCR Services (seed 002)"])
-_clients: dict[ServeSettings, Any] = {}
+_clients: dict[tuple[str | None, ...], Any] = {}
 _lock = threading.Lock()
 
 
 def s3_client(settings: ServeSettings) -> Any:
+    key_id = settings.s3_access_key_id.get_secret_value() if settings.s3_access_key_id else None
+    where = (settings.s3_endpoint_url, settings.s3_region, key_id)
     with _lock:
-        if settings not in _clients:
+        if where not in _clients:
             import boto3
             from botocore.config import Config
 
-            key_id = settings.s3_access_key_id.get_secret_value() if settings.s3_access_key_id else None
             secret = settings.s3_secret_access_key.get_secret_value() if settings.s3_secret_access_key else None
-            _clients[settings] = boto3.session.Session().client(
+            _clients[where] = boto3.session.Session().client(
                 "s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region, aws_access_key_id=key_id,
                 aws_secret_access_key=secret,
                 config=Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 2, "mode": "standard"}))
-        return _clients[settings]
+        return _clients[where]
 
 
 def fetch(settings: ServeSettings, key: str, target: Path) -> None:

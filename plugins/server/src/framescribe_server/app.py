@@ -105,6 +105,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
     app.add_exception_handler(errors.ApiError, errors.api_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.http_error)
+    app.add_exception_handler(Exception, errors.unexpected_error)
     for module in (api_videoindex, api_imagehq, api_ocrservices, api_openai):
         app.include_router(module.router)
 

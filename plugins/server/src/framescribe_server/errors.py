@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import Request
@@ -16,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+log = logging.getLogger("framescribe.server")
 CODES = {400: "parameter_invalid", 401: "api_key_invalid", 404: "resource_not_exist", 405: "method_not_allowed",
          409: "conflict", 410: "expired", 413: "payload_too_large", 415: "unsupported_media_type",
          422: "parameter_invalid", 429: "too_many_requests", 500: "internal_error", 503: "unavailable"}
@@ -76,6 +78,12 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
     message = f"{where}: {first.get('msg', 'invalid request')}" if where else str(first.get("msg", "invalid request"))
     return response(request, 400, message, "parameter_invalid", param=where or None)
+
+
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug answers 500 in the API's shape; the traceback goes to the server's log, not to the client."""
+    log.error("server: %s %s failed", request.method, request.url.path, exc_info=exc)
+    return response(request, 500, f"internal error ({type(exc).__name__}); the server's log has the details", "internal_error")
 
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
