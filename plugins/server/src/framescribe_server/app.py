@@ -48,7 +48,12 @@ def build_context(fs: Framescribe, settings: ServeSettings, data_dir: Path, libr
     def expires_after(job: Job) -> float | None:
         return ctx.expires(job.created)
 
-    ctx.pool = JobPool(store, settings.workers, settings.max_jobs_per_key, runners, expires_after, ctx.scrub)
+    def ended(job: Job) -> None:
+        if settings.upload_retention_hours == 0 and job.upload_dir:
+            shutil.rmtree(job.upload_dir, ignore_errors=True)
+            store.forget_upload(job.id)
+
+    ctx.pool = JobPool(store, settings.workers, settings.max_jobs_per_key, runners, expires_after, ctx.scrub, ended)
     return ctx
 
 

@@ -59,8 +59,10 @@ def failure_code(exc: BaseException) -> str:
 
 class JobPool:
     def __init__(self, store: Store, workers: int, max_per_key: int, runners: dict[str, Runner],
-                 expires_after: Callable[[Job], float | None], scrub: Callable[[str], str] = lambda s: s) -> None:
+                 expires_after: Callable[[Job], float | None], scrub: Callable[[str], str] = lambda s: s,
+                 ended: Done | None = None) -> None:
         self.store = store
+        self.ended = ended  # called with each job that reached succeeded/failed (uploads are cleaned up there)
         self.scrub = scrub  # server paths out of error messages
         self.workers = workers
         self.max_per_key = max_per_key
@@ -176,8 +178,10 @@ class JobPool:
                     callbacks = self._done_callbacks.pop(job_id, [])
                     self._idle.notify_all()
                 final = self.store.job(job_id)
-                for callback in callbacks:
-                    if final is not None:
+                if final is not None and final.status in (SUCCEEDED, FAILED):  # not a job checkpointed by stop()
+                    if self.ended is not None:
+                        self.ended(final)
+                    for callback in callbacks:
                         callback(final)
 
     def _run(self, job_id: str) -> None:
