@@ -2,13 +2,16 @@
 
 ``fake-slow`` does all three capabilities and answers like ``fake-echo``
 (``slow <file name>``), after sleeping the seconds its file name says (none
-for other names). So one server serves quick and slow jobs, and a test picks
+for other names). An image named ``crash*`` raises; one named ``die*`` kills
+the process it runs in. So one server serves quick and slow jobs, and a test picks
 by naming its upload.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import time
 
 import framescribe
@@ -36,6 +39,8 @@ def image_ocr(backend, request, context):  # type: ignore[no-untyped-def]
     _sleep(request.image.name)
     if request.image.name.startswith("crash"):
         raise RuntimeError("fake-slow crashed on purpose")
+    if request.image.name.startswith("die"):  # a native crash: the whole process goes, as a segfault would take it
+        os.kill(os.getpid(), signal.SIGKILL)
     return [OcrResult(text=f"slow {request.image.name}", confidence=0.8, language="eng")]
 
 

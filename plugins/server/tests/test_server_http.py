@@ -230,6 +230,18 @@ def test_imagehq_failed_job_says_why_and_has_no_download(api: Api, media: dict[s
     assert not_ready.status_code == 409 and not_ready.json()["error"]["code"] == "job_not_ready"
 
 
+def test_a_backend_killing_its_process_fails_that_job_only(api: Api, media: dict[str, Path], server: ServerProcess) -> None:
+    c = api(KEY_A, "authorization")
+    bystander = submit_image(c, media["image"], "slow-0.5-bystander.png").json()["id"]
+    dead = poll_job(c, submit_image(c, media["image"], "die.png").json()["id"])
+    assert dead["status"] == "failed" and dead["error"]["code"] == "backend_crashed"
+    assert "die.png crashed twice" in dead["error"]["message"]
+    assert poll_job(c, bystander)["status"] == "succeeded"  # in the broken pool too, it got its second try
+    after = poll_job(c, submit_image(c, media["image"], "after-the-crash.png").json()["id"])
+    assert after["status"] == "succeeded" and after["result_json"]["text"] == "slow after-the-crash.png"
+    assert server.proc is not None and server.proc.poll() is None
+
+
 def test_upload_names_are_sanitized(api: Api, media: dict[str, Path], server: ServerProcess) -> None:
     c = api(KEY_A, "authorization")
     r = submit_image(c, media["image"], "../../../../tmp/evil name.png")

@@ -111,7 +111,7 @@ def test_pool_limits_per_owner_and_recovers_the_last_run(tmp_path: Path) -> None
 def test_scrub_removes_server_paths(tmp_path: Path) -> None:
     from framescribe_server.context import ServerContext
 
-    ctx = ServerContext(None, load_settings({}, "x"), tmp_path, None, None)  # type: ignore[arg-type]
+    ctx = ServerContext(None, load_settings({}, "x"), tmp_path, None, None, None)  # type: ignore[arg-type]
     upload = ctx.upload_dir("abc123") / "clip.mp4"
     assert ctx.scrub(f"{upload} is not a media file ffmpeg can read") == "clip.mp4 is not a media file ffmpeg can read"
     assert str(tmp_path) not in ctx.scrub(f"cannot write {tmp_path}/server.sqlite3")

@@ -170,7 +170,7 @@ def run(ctx: ServerContext, job: Job, progress: Callable[[float], None]) -> dict
     warnings: list[dict[str, str]] = []
     inputs = req["inputs"]
     for i, item in enumerate(inputs):
-        found = ctx.fs.image_ocr(Path(item["path"]), language=language, layout=layout)
+        found = ctx.chains.call("image_ocr", Path(item["path"]), language=language, layout=layout)
         for r in found:
             for s in r.skipped:
                 warnings.append({"code": "backend_skipped", "message": f"{item['filename']}: {s.backend} skipped: {ctx.scrub(s.reason)}"})

@@ -108,7 +108,7 @@ def record(ctx: ServerContext, job: Job) -> dict[str, Any]:
 
 
 def run(ctx: ServerContext, job: Job, progress: Callable[[float], None]) -> dict[str, Any]:
-    results = ctx.fs.image_ocr(Path(job.request["path"]))
+    results = ctx.chains.call("image_ocr", Path(job.request["path"]))
     text = "\f".join(r.text.rstrip("\n") for r in results)
     return {"text": text, "word_count": len(text.split()),
             "language": next((normalize_language(r.language) for r in results if r.language), None)}

@@ -94,5 +94,5 @@ def run(ctx: ServerContext, job: Job, progress: Callable[[float], None]) -> dict
         if total:
             progress(100 * done / total)
 
-    result = ctx.fs.transcribe(Path(job.request["path"]), language=job.request.get("language"), progress=report)
+    result = ctx.chains.call("transcribe", Path(job.request["path"]), report, language=job.request.get("language"))
     return result.to_dict()

@@ -223,13 +223,13 @@ def run(ctx: Any, job: Job, progress: Callable[[float], None]) -> dict[str, Any]
         return report
 
     try:
-        text = ctx.fs.video_text(video, language=language, progress=part(0, 60)).to_dict()
+        text = ctx.chains.call("video_text", video, part(0, 60), language=language).to_dict()
     except FramescribeError as exc:
         raise JobFailed(f"no text in video: {ctx.scrub(exc.message)}", "video_file_broken" if isinstance(exc, BadInput)
                         else "indexing_failed") from None
     try:
-        speech = ctx.fs.transcribe(video, language=language, transcript=req.get("transcript"),
-                                   progress=part(60, 99)).to_dict()
+        progress(60)
+        speech = ctx.chains.call("transcribe", video, part(60, 99), language=language, transcript=req.get("transcript")).to_dict()
     except FramescribeError as exc:
         speech = {"error": ctx.scrub(exc.message)}
     video_id = new_id()

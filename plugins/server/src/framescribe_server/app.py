@@ -11,7 +11,7 @@ import contextlib
 import logging
 import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from framescribe import Framescribe
 
 from . import api_imagehq, api_ocrservices, api_openai, api_videoindex, errors
 from .auth import Keys
+from .chains import Chains
 from .context import ServerContext
 from .jobs import JobPool
 from .settings import ServeSettings
@@ -34,10 +35,14 @@ log = logging.getLogger("framescribe.server")
 SWEEP_EVERY = 60.0
 
 
-def build_context(fs: Framescribe, settings: ServeSettings, data_dir: Path, library: Any = None) -> ServerContext:
+def build_context(fs: Framescribe, settings: ServeSettings, data_dir: Path, *, plugins: Sequence[str] = (),
+                  use_cache: bool = True, library: Any = None) -> ServerContext:
+    """Everything the app needs; ``plugins`` and ``use_cache`` as given to ``fs`` (worker processes build their own)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(data_dir / "server.sqlite3")
-    ctx = ServerContext(fs, settings, data_dir, store, Keys(settings.keys(), data_dir), library=library)
+    chains = Chains(fs, processes=settings.workers if settings.isolation == "process" else 0, plugins=plugins,
+                    use_cache=use_cache)
+    ctx = ServerContext(fs, settings, data_dir, store, Keys(settings.keys(), data_dir), chains, library=library)
     runners = {
         api_videoindex.API: lambda job, progress: api_videoindex.run(ctx, job, progress),
         api_imagehq.API: lambda job, progress: api_imagehq.run(ctx, job, progress),
@@ -97,6 +102,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
             task.cancel()
             stopped = await run_in_threadpool(ctx.pool.stop, ctx.settings.shutdown_grace)
             log.info("server: stopped (%d job(s) checkpointed)", stopped["checkpointed"])
+            ctx.chains.close()
             ctx.store.close()
 
     app = FastAPI(

@@ -50,7 +50,7 @@ def serve_command(host: str | None, port: int | None, data_dir: str | None, libr
         raise ConfigError("--library needs the framescribe library, which this installation does not have yet",
                           hint="run without --library (the server works without it)")
     directory = Path(settings.data_dir) if settings.data_dir else default_data_dir()
-    ctx = build_context(fs, settings, directory)
+    ctx = build_context(fs, settings, directory, plugins=opts["plugins"], use_cache=not opts["no_cache"])
     app = create_app(ctx)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=opts["verbose"] >= 2,
                             timeout_graceful_shutdown=max(1, int(settings.shutdown_grace)), server_header=False)

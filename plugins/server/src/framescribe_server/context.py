@@ -17,6 +17,7 @@ from fastapi import Request
 from framescribe import Framescribe
 
 from .auth import Keys
+from .chains import Chains
 from .errors import ApiError, shape_for
 from .jobs import JobPool
 from .settings import ServeSettings
@@ -38,6 +39,7 @@ class ServerContext:
     data_dir: Path
     store: Store
     keys: Keys
+    chains: Chains
     pool: JobPool | None = None
     library: Any = None  # a framescribe library, when --library is given
     started: float = field(default_factory=time.time)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
@@ -37,6 +37,8 @@ class ServeSettings(BaseModel):
                                       description=f"accepted keys (use ${{VAR}}); ${KEYS_ENV} (comma-separated) adds more")
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64,
                          description="jobs run at once (the bounded pool); default: the CPU count")
+    isolation: Literal["process", "thread"] = Field(
+        "process", description='where the chains run: "process" (worker processes; a crash fails one job) or "thread"')
     max_jobs_per_key: int = Field(8, ge=1, description="queued + running jobs one key may have; more get 429 with Retry-After")
     max_upload_mb: float = Field(2048.0, gt=0, description="largest request body, MB; larger uploads get 413")
     retention_hours: float = Field(168.0, ge=0, description="hours jobs, tasks, videos and their results are kept (0: forever)")

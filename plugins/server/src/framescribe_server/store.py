@@ -40,6 +40,10 @@ QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 ACTIVE = (QUEUED, RUNNING)
 
 
+class StoreClosed(Exception):
+    """The store was closed (the server stopped) while a worker still wanted it."""
+
+
 @dataclass
 class Job:
     id: str
@@ -82,6 +86,7 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
+        self._closed = False
         self._db = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -91,6 +96,8 @@ class Store:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            if self._closed:
+                raise StoreClosed
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -101,10 +108,13 @@ class Store:
 
     def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
+            if self._closed:
+                raise StoreClosed
             return self._db.execute(sql, args).fetchall()
 
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             self._db.close()
 
     # -- jobs -------------------------------------------------------------------
