@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--upload-mb", type=int, default=1024, help="size of the streamed upload (0: skip)")
     args = parser.parse_args(argv)
     cores = os.cpu_count() or 1
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="framescribe-bench-serve-") as tmp:
         root = Path(tmp)
         images = make_images(root / "images", args.images)
@@ -203,7 +204,8 @@ def main(argv: list[str] | None = None) -> None:
             ["streamed upload", "MB", "RSS before MB", "RSS peak MB", "RSS after MB", "peak - before MB", "MB/s"],
             [["POST /tasks", args.upload_mb, memory["before"], memory["peak"], memory["after"], memory["peak"] - memory["before"],
               memory["mb_per_s"]]])
-    body += f"\n{cores} CPU cores (the machine may be shared); runs: {args.runs}.\n"
+    body += (f"\n{cores} CPU cores, shared: load average {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after "
+             f"(the client threads run on the same cores); runs: {args.runs}.\n")
     print(body)
     tables.save(OUT / "serve.md", "framescribe serve under load", body)
 

@@ -183,6 +183,7 @@ class JobPool:
                 self._running.add(job_id)
             try:
                 self._run(job_id)
+                self._free_slot(job_id)  # before anyone can read "succeeded" and send the next job
                 self._ended(job_id)
             except StoreClosed:  # stop() gave up waiting for this job and the server is gone: its record says queued
                 return
@@ -191,11 +192,15 @@ class JobPool:
                     # Only now is the job no longer running: stop() waits for this, so the store stays open
                     # for the end callbacks.
                     self._running.discard(job_id)
-                    owner = self._owner_of.pop(job_id, None)
-                    if owner is not None:
-                        self._release(owner)
                     self._done_callbacks.pop(job_id, None)
                     self._idle.notify_all()
+                self._free_slot(job_id)
+
+    def _free_slot(self, job_id: str) -> None:
+        with self._lock:
+            owner = self._owner_of.pop(job_id, None)
+            if owner is not None:
+                self._release(owner)
 
     def _ended(self, job_id: str) -> None:
         with self._lock:
