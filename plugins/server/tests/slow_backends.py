@@ -2,7 +2,7 @@
 
 ``fake-slow`` does all three capabilities and answers like ``fake-echo``
 (``slow <file name>``), after sleeping the seconds its file name says (none
-for other names). An image named ``crash*`` raises; one named ``die*`` kills
+for other names). An input named ``crash*`` raises; one named ``die*`` kills
 the process it runs in. So one server serves quick and slow jobs, and a test picks
 by naming its upload.
 """
@@ -46,6 +46,8 @@ def image_ocr(backend, request, context):  # type: ignore[no-untyped-def]
 
 def _video(request):  # type: ignore[no-untyped-def]
     _sleep(request.media.name)
+    if request.media.name.startswith("crash"):
+        raise RuntimeError("fake-slow crashed on purpose")
     if request.transcript is not None:
         return VideoResult([Segment(0.0, 1.0, request.transcript.read_text().strip())])
     return VideoResult([Segment(0.0, 2.0, f"slow {request.media.name}"), Segment(2.0, 4.0, "more"),

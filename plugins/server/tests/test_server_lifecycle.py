@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -120,14 +121,24 @@ def test_a_job_running_when_the_server_is_killed_comes_back_failed_and_queued_on
         server.stop()
 
 
+def parse_iso(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
 def test_retention_deletes_uploads_at_once_and_records_when_they_expire(tmp_path: Path, media: dict[str, Path]) -> None:
-    server = make_server(tmp_path, serve={"retention_hours": 0.0005}).start()  # 1.8 s
+    # 4.3 s and 2.2 s. Threads: no worker process to start, so the job ends well inside its download's life.
+    server = make_server(tmp_path, serve={"retention_hours": 0.0012, "download_ttl_hours": 0.0006, "isolation": "thread"}).start()
     try:
         job_id = submit(server, media["image"], "short-lived.png")
-        wait_for(lambda: job(server, job_id), lambda j: j["status"] == "succeeded")
+        done = wait_for(lambda: job(server, job_id), lambda j: j["status"] == "succeeded")
         uploads = server.data_dir / "uploads"
         assert not (uploads / job_id).exists()  # upload_retention_hours = 0: gone when the job ended
-        time.sleep(2.0)
+        assert httpx.get(server.url + done["download_url"], headers=HEADERS).text == "slow short-lived.png"
+        wait_for(lambda: None, lambda _: time.time() > parse_iso(done["expires_at"]), timeout=5, interval=0.05)
+        expired = httpx.get(server.url + done["download_url"], headers=HEADERS)
+        assert expired.status_code == 410 and expired.json()["error"]["code"] == "expired"
+        assert job(server, job_id)["status"] == "succeeded"  # the record outlives the download
+        time.sleep(max(0.0, parse_iso(done["created_at"]) + 0.0012 * 3600 - time.time()) + 0.1)
         server.stop()
         server.start()  # a sweep runs at start (and every minute)
         gone = httpx.get(f"{server.url}/v1/jobs/{job_id}", headers=HEADERS)
