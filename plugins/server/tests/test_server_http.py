@@ -7,6 +7,7 @@ and OpenAI's transcription shape. OCR Services (seed 002) needs S3: see test_ser
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -54,6 +55,13 @@ def test_openapi_document_and_docs_page(api: Api) -> None:
     assert {"index_id", "video_file", "transcription_file"} <= set(form["properties"])
     docs = c.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    # Offline: the page's scripts and styles come from the server, not from a CDN.
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', docs.text)
+    assert len(assets) >= 2 and all(a.startswith("/") for a in assets), assets
+    for asset in assets:
+        assert c.get(asset).status_code == 200
+    redoc = c.get("/redoc")
+    assert redoc.status_code == 200 and "http" not in "".join(re.findall(r'src="([^"]+)"', redoc.text))
 
 
 # -- video indexing (seeds 000, 001, 003) ---------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -105,7 +106,8 @@ def create_app(ctx: ServerContext) -> FastAPI:
             ctx.chains.close()
             ctx.store.close()
 
-    app = FastAPI(
+    # FastAPIOffline: FastAPI whose /docs and /redoc load Swagger UI and ReDoc from the server itself.
+    app = FastAPIOffline(
         title="framescribe serve",
         version=framescribe.__version__,
         description="The video-indexing, ImageHQ, OCR Services and OpenAI transcription APIs, answered by framescribe's "
