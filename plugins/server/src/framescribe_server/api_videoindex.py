@@ -27,7 +27,7 @@ from framescribe import BadInput, FramescribeError
 from framescribe.media import MediaInfo, probe
 
 from . import uploads
-from .context import Slot, ctx_of, iso, new_id, owner
+from .context import ServerContext, Slot, ctx_of, iso, new_id, owner
 from .errors import ApiError
 from .jobs import JobFailed
 from .settings import ServeSettings
@@ -210,7 +210,7 @@ async def get_segments(request: Request, index_id: str, video_id: str, kind: Kin
     return {"_id": video_id, "index_id": index_id, "data": data}
 
 
-def run(ctx: Any, job: Job, progress: Callable[[float], None]) -> dict[str, Any]:
+def run(ctx: ServerContext, job: Job, progress: Callable[[float], None]) -> dict[str, Any]:
     """Index one video: both chains, then the video record (and the library entry, when there is one)."""
     req = job.request
     video = Path(req["video"])
