@@ -95,9 +95,11 @@ def run_in_process(images: list[Path], root: Path, jobs: int) -> float:
     return time.perf_counter() - started
 
 
-def run_server(server: ServerProcess, images: list[Path]) -> tuple[float, list[float]]:
-    """Seconds for every image to be submitted and read, and every status poll's latency (seconds)."""
+def run_server(server: ServerProcess, images: list[Path]) -> tuple[float, list[float], list[float]]:
+    """Seconds for every image to be submitted and read; every status poll's latency at the client, and the
+    server's own time for it (seconds)."""
     latencies: list[float] = []
+    server_side: list[float] = []  # the Server-Timing the server reports for the same polls
     lock = threading.Lock()
     headers = {"authorization": f"Bearer {KEY}"}
 
@@ -112,9 +114,11 @@ def run_server(server: ServerProcess, images: list[Path]) -> tuple[float, list[f
                 while True:
                     time.sleep(POLL_EVERY)
                     t = time.perf_counter()
-                    job = c.get(url).json()
+                    response = c.get(url)
+                    job = response.json()
                     with lock:
                         latencies.append(time.perf_counter() - t)
+                        server_side.append(float(response.headers["server-timing"].split("dur=")[1]) / 1000)
                     if job["status"] == "succeeded":
                         break
                     if job["status"] == "failed":
@@ -123,7 +127,7 @@ def run_server(server: ServerProcess, images: list[Path]) -> tuple[float, list[f
     started = time.perf_counter()
     with ThreadPoolExecutor(CLIENTS) as pool:
         list(pool.map(client, [images[i::CLIENTS] for i in range(CLIENTS)]))
-    return time.perf_counter() - started, latencies
+    return time.perf_counter() - started, latencies, server_side
 
 
 def idle_polls(server: ServerProcess, image: Path, count: int = 200) -> list[float]:
@@ -203,13 +207,14 @@ def main(argv: list[str] | None = None) -> None:
         try:
             run_cli(images[:4], root, cores)  # warm-ups: model files in the page cache, the server's first job
             run_server(server, images[:4])
-            cli_times, warm_times, server_times, polls = [], [], [], []
+            cli_times, warm_times, server_times, polls, polls_server = [], [], [], [], []
             for _ in range(args.runs):
                 cli_times.append(run_cli(images, root, cores))
                 warm_times.append(run_in_process(images, root, cores))
-                seconds, latencies = run_server(server, images)
+                seconds, latencies, own = run_server(server, images)
                 server_times.append(seconds)
                 polls.extend(latencies)
+                polls_server.extend(own)
             idle = idle_polls(server, images[0])
             memory = upload_memory(server, args.upload_mb) if args.upload_mb else None
         finally:
@@ -221,6 +226,7 @@ def main(argv: list[str] | None = None) -> None:
     body = tables.markdown(["runner", "images", "seconds (median)", "images/s", "serve's overhead over it"], rows)
     body += "\n" + tables.markdown(["status polls (GET /v1/jobs/{id})", "count", "p50 ms", "p95 ms", "max ms"],
                                    [[f"under load: {CLIENTS} clients, every worker busy", len(polls), *percentiles(polls)],
+                                    ["  the server's own part (Server-Timing)", len(polls_server), *percentiles(polls_server)],
                                     ["idle server, one client", len(idle), *percentiles(idle)]])
     if memory is not None:
         body += "\n" + tables.markdown(

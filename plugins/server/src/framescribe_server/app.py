@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import framescribe
 from framescribe import Framescribe
@@ -81,6 +82,28 @@ def sweep(ctx: ServerContext, now: float | None = None) -> dict[str, int]:
     return removed
 
 
+class ServerTiming:
+    """ASGI middleware: a ``Server-Timing: app;dur=MS`` header, the time the server spent before answering
+    (the part of a client's latency that is the server's own, rather than the network's or the CPU queue's)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                took = (time.perf_counter() - started) * 1000
+                message = {**message, "headers": [*message.get("headers", []), (b"server-timing", f"app;dur={took:.2f}".encode())]}
+            await send(message)
+
+        await self.app(scope, receive, timed)
+
+
 def create_app(ctx: ServerContext) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -115,6 +138,7 @@ def create_app(ctx: ServerContext) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.add_middleware(ServerTiming)
     app.add_exception_handler(errors.ApiError, errors.api_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)
     app.add_exception_handler(StarletteHTTPException, errors.http_error)
