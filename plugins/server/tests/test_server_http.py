@@ -40,8 +40,10 @@ def index_video(c: httpx.Client, media: dict[str, Path], index_id: str = "seed-i
 
 
 def test_healthz_needs_no_key_and_tells_no_jobs(api: Api) -> None:
-    body = api(None).get("/healthz").json()
+    response = api(None).get("/healthz")
+    body = response.json()
     assert body["status"] == "ok" and body["workers"] == 2
+    assert float(response.headers["server-timing"].split("dur=")[1]) >= 0
     assert set(body) == {"status", "version", "workers", "queued", "uptime"}
 
 
