@@ -54,9 +54,12 @@ class Chains:
         self._initargs = (fs.config, tuple(plugins), use_cache)
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self._closed = False
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:
+            if self._closed:  # the server is stopping: its jobs were checkpointed, no new process starts
+                raise JobFailed("the server is stopping", "server_stopped")
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_start_worker, initargs=self._initargs)
@@ -85,6 +88,7 @@ class Chains:
         """Stop the worker processes now (the job pool has waited for what it would wait for)."""
         with self._lock:
             pool, self._pool = self._pool, None
+            self._closed = True
         if pool is None:
             return
         pool.shutdown(wait=False, cancel_futures=True)
