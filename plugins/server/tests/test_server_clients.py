@@ -15,11 +15,10 @@ import boto3
 import httpx
 import pytest
 from moto.server import ThreadedMotoServer
+from server_testkit import KEY_A, KEY_B, make_server
 
 from framescribe import Framescribe
 from framescribe_server.testing import ServerProcess
-
-from .conftest import KEY_A, KEY_B, make_server
 
 AWS_KEY_ID = "AKIASERVERTESTKEY01"
 AWS_SECRET = "server-test-aws-secret-4e1c"

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from server_testkit import KEY_A, KEY_B
 
 from framescribe_server.testing import ServerProcess, wait_for
-
-from .conftest import KEY_A, KEY_B
 
 CLIENTS = 20
 

@@ -26,11 +26,10 @@ from typing import Any
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+from server_testkit import KEY_A, ROOT, hermetic_env
 
 from framescribe_server.command import serve_command
 from framescribe_server.testing import ServerProcess
-
-from .conftest import KEY_A, ROOT, hermetic_env
 
 PAGE = ROOT / "docs" / "server.md"
 REASON = "served by a live server"

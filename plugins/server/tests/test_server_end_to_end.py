@@ -8,10 +8,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from server_testkit import KEY_A, ROOT, hermetic_env
 
 from framescribe_server.testing import ServerProcess, wait_for
-
-from .conftest import KEY_A, ROOT, hermetic_env
 
 
 @pytest.fixture(scope="module")

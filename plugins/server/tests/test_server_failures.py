@@ -11,11 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from server_testkit import KEY_A, make_server
 
 from framescribe import BackendError, Framescribe
 from framescribe_server.testing import ServerProcess, wait_for
-
-from .conftest import KEY_A, make_server
 
 HEADERS = {"x-api-key": KEY_A}
 

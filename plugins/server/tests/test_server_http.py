@@ -15,10 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
+from server_testkit import KEY_A, KEY_B
 
 from framescribe_server.testing import ServerProcess, wait_for
-
-from .conftest import KEY_A, KEY_B
 
 Api = Callable[..., httpx.Client]
 

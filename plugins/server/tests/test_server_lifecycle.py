@@ -20,10 +20,9 @@ from typing import Any
 
 import httpx
 import pytest
+from server_testkit import KEY_A, hermetic_env, make_server
 
 from framescribe_server.testing import ServerProcess, wait_for
-
-from .conftest import KEY_A, hermetic_env, make_server
 
 HEADERS = {"authorization": f"Bearer {KEY_A}"}
 
