@@ -113,3 +113,27 @@ def test_partial_env_reference_to_unset_variable_is_an_error(tmp_path: Path, mon
     path = write(tmp_path / "c.toml", '[backends.x]\nurl = "http://${NOT_SET_ANYWHERE}/v1"\n')
     with pytest.raises(ConfigError, match=r"\[backends.x\].url: environment variable NOT_SET_ANYWHERE is not set"):
         load_config(path)
+
+
+def test_plugin_tables_are_kept_for_their_plugin_and_unclaimed_ones_are_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    from framescribe import config as config_module
+
+    real = importlib.metadata.entry_points
+
+    def entry_points(**kw: object) -> object:
+        if kw.get("group") == config_module.TABLES_GROUP:
+            return [importlib.metadata.EntryPoint("acme", "acme_plugin:Settings", config_module.TABLES_GROUP)]
+        return real(**kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    monkeypatch.setenv("ACME_TOKEN", "t0ken")
+    monkeypatch.delenv("ACME_UNSET", raising=False)
+    text = '[acme]\nport = 9\ntokens = ["${ACME_TOKEN}", "${ACME_UNSET}", "plain"]\nsecret = "${ACME_UNSET}"\n'
+    config = load_config(write(tmp_path / "c.toml", text))
+    assert config.tables == {"acme": {"port": 9, "tokens": ["t0ken", "plain"]}}  # unset ${VAR}s add nothing
+    with pytest.raises(ConfigError, match=r"unknown table or key \['acmee'\]; allowed: capabilities, backends, cache, acme"):
+        load_config(write(tmp_path / "typo.toml", "[acmee]\nport = 9\n"))
+    with pytest.raises(ConfigError, match=r"\[acme\] must be a table"):
+        load_config(write(tmp_path / "flat.toml", 'acme = "x"\n'))

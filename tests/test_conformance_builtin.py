@@ -117,11 +117,23 @@ def test_every_builtin_backend_meets_the_kit_somewhere() -> None:
 
 
 def test_every_builtin_plugin_is_installed_and_registers_a_backend() -> None:
-    """CI installs every plugin under plugins/ (requirements-dev.txt); one missing would escape the kit silently."""
+    """CI installs every plugin under plugins/ (requirements-dev.txt); one missing would escape the kit silently.
+
+    A plugin that registers no backend must add a command instead (framescribe-server adds `serve`)."""
     installed = {ep.dist.name for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.dist is not None}
     dists = builtin_distributions()
     assert set(dists) <= installed, f"not installed: {sorted(set(dists) - installed)}"
-    assert {plugin_dir for _, plugin_dir in BACKENDS.values()} == set(dists.values())
+    with_backends = {plugin_dir for _, plugin_dir in BACKENDS.values()}
+    host = PluginHost()
+    host.load_entry_points()
+    commands_only = set()
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.dist is not None and ep.dist.name in dists and dists[ep.dist.name] not in with_backends:
+            plugin = host.pm.get_plugin(ep.name)
+            if plugin is not None and host.pm.parse_hookimpl_opts(plugin, "register_commands") is not None:
+                commands_only.add(dists[ep.dist.name])
+    assert with_backends | commands_only == set(dists.values())
+    assert PLUGINS / "server" in commands_only
 
 
 def test_remote_backends_are_named_here() -> None:

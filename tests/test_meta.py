@@ -94,6 +94,8 @@ SKIP_REASONS: dict[str, str] = {
     "synopsis": "every line of the block holds a placeholder (COMMAND, [ARGS]...) rather than real arguments",
     "config of an example backend": "a TOML config naming backends no installed plugin registers",
     "shell setup": "the block sets up a user's interactive shell (completion); a test in tests/ runs it in that shell",
+    "served by a live server": "the block starts `framescribe serve` or talks to it (curl, or a client given base_url); "
+                               "plugins/server/tests/test_server_docs.py runs it against a live server",
 }
 
 
@@ -159,6 +161,8 @@ def skip_is_justified(block: Block) -> str | None:
         ok = block.lang in ("", "text") and not any(_looks_like_command(ln) for ln in code.splitlines())
     elif kind == "shell setup":
         ok = block.lang == "sh" and re.search(r"_FRAMESCRIBE_COMPLETE=\w+_source framescribe", code) is not None
+    elif kind == "served by a live server":
+        ok = (ROOT / "plugins/server/tests/test_server_docs.py").is_file() and _talks_to_a_server(block)
     elif kind == "synopsis":
         ok = all(re.search(r"\b[A-Z]{3,}\b|\[[^\]]*\]\.\.\.|\.\.\.", ln) for ln in code.splitlines() if ln.strip())
     else:
@@ -168,6 +172,14 @@ def skip_is_justified(block: Block) -> str | None:
             return "the block is not valid TOML"
         ok = block.lang == "toml" and bool(named) and not named & _installed_backends()
     return None if ok else f"{reason!r} does not hold: it is for blocks where {SKIP_REASONS[kind]}"
+
+
+def _talks_to_a_server(block: Block) -> bool:
+    if block.lang == "python":
+        return "base_url=" in block.code
+    lines = [ln for ln in block.code.replace("\\\n", " ").splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    server = re.compile(r"^\s*(\w+=\S*\s+)?framescribe serve\b|^\s*(\w+=\$\(|until )?curl\b")
+    return block.lang in SHELL_LANGS and bool(lines) and all(server.match(ln) for ln in lines)
 
 
 def _looks_like_command(line: str) -> bool:
@@ -368,6 +380,8 @@ def test_skip_marker_is_recognised() -> None:
     ("", "synopsis", "framescribe backends --json\n"),                # no placeholder in it
     ("toml", "config of an example backend", '[backends.tesseract]\npsm = 6\n'),  # installed: validate it
     ("sh", "too slow", "framescribe backends\n"),                     # not a recognised reason
+    ("sh", "served by a live server", "framescribe backends\n"),     # no server in it: run it
+    ("python", "served by a live server", "print('hi')\n"),           # talks to no server
 ])
 def test_unjustified_skips_are_rejected(lang: str, reason: str, code: str) -> None:
     assert skip_is_justified(Block(Path("probe.md"), 1, lang, None, code, reason)) is not None

@@ -16,10 +16,16 @@ With none of them the embedded default applies: local backends only.
 
 A place that cannot be read (an unreadable home or config directory) is
 skipped like a missing one; only a file named explicitly must be readable.
+
+Other top-level tables belong to plugin commands (``[serve]`` of framescribe-server):
+a distribution claims a table through the entry-point group
+``framescribe.config_tables`` (name = the table, value = its settings model), so a
+misspelt table is still an error while the core knows no command's settings.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import tomllib
@@ -40,6 +46,7 @@ DEFAULT_CHAINS: dict[Capability, list[str]] = {
     "image_ocr": ["tesseract", "rapidocr"],
 }
 
+TABLES_GROUP = "framescribe.config_tables"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -63,6 +70,9 @@ class Config:
     # backend -> key -> the ${VAR}s its value was filled from; and the value as written, to show instead.
     env_refs: dict[str, dict[str, list[EnvRef]]] = field(default_factory=dict, repr=False)
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    # Tables claimed by plugin commands (e.g. "serve"), ${VAR} expanded; each plugin validates its own.
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def origin(self) -> str:
@@ -124,10 +134,24 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | None = None
 def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
     where = str(path) if path else "config mapping"
     unknown = set(data) - {"capabilities", "backends", "cache"}
-    if unknown:
-        raise ConfigError(f"{where}: unknown table or key {sorted(unknown)}; allowed: capabilities, backends, cache")
+    claimed = plugin_tables() if unknown else set()
+    if unknown - claimed:
+        allowed = ", ".join(["capabilities", "backends", "cache", *sorted(claimed)])
+        raise ConfigError(f"{where}: unknown table or key {sorted(unknown - claimed)}; allowed: {allowed}")
     config = Config(path)
     config.cache_max_size_mb = _cache_table(data.get("cache", {}), where)
+    for name in sorted(unknown):
+        table = data[name]
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{where}: [{name}] must be a table of settings")
+        config.tables[name] = {}
+        for key, value in table.items():
+            # A plugin's table validates its own values; the ${VAR}s it used are not shown by `config`.
+            resolved = _expand_env(value, f"{where}: [{name}].{key}", [])
+            if isinstance(resolved, list):
+                resolved = [v for v in resolved if v is not _UNSET]  # an unset ${VAR} in a list adds nothing
+            if resolved is not _UNSET:
+                config.tables[name][key] = resolved
     caps = data.get("capabilities", {})
     if not isinstance(caps, Mapping):
         raise ConfigError(f"{where}: [capabilities] must be a table of capability = [backend names]")
@@ -169,6 +193,11 @@ def _cache_table(table: Any, where: str) -> int:
 
 
 _UNSET = object()
+
+
+def plugin_tables() -> set[str]:
+    """Top-level config tables that installed distributions claim (entry-point group ``framescribe.config_tables``)."""
+    return {ep.name for ep in importlib.metadata.entry_points(group=TABLES_GROUP)}
 
 
 def _expand_env(value: Any, where: str, refs: list[EnvRef]) -> Any:
