@@ -162,7 +162,36 @@ POOR_CONFIDENCE = 0.6
 def _read(page: Image.Image, engine: Engine, languages: str, s: TesseractSettings, workers: int) -> list[WordBox]:
     img, scale = _prepare(page) if s.preprocess else (page, 1.0)
     words = engine.words(img, languages, s.psm, s.dpi, workers)
+    larger = _letter_scale(words, img.size) if s.preprocess else 1.0
+    if larger > 1.0:
+        # Small letters on a page too large for _prepare to enlarge (a screenshot's 12-14 px UI fonts): read again
+        # with the letters at the height Tesseract reads best. The first reading is what measured them; pages whose
+        # letters are large enough (scans, photos, slides) pay nothing.
+        big = img.resize((round(img.width * larger), round(img.height * larger)), Image.Resampling.LANCZOS)
+        words, scale = engine.words(big, languages, s.psm, s.dpi, workers), scale * larger
     return [_unscale(w, scale) for w in words] if scale != 1.0 else words
+
+
+# Word boxes (ascender to descender) of the bench's pages as prepared: 12-14 px UI fonts 10-11 px, the A5 page 17,
+# photos and infographics 19-21, crops enlarged by _prepare 18-24. Tesseract misses capitals ("Sync" read "sync")
+# and labels in buttons at 10-11; at three times (30-33 px) a screenshot reads as well as a scan.
+SMALL_WORDS = 14  # pixels: median word height under which a page is read again enlarged
+GOOD_WORDS = 33  # pixels: the word height enlarging aims at
+MAX_LETTER_SCALE = 3.0
+MAX_ENLARGED_PIXELS = 16_000_000  # Tesseract's time and memory grow with the pixels: a 4K screenshot is enlarged less
+MIN_MEASURED_WORDS = 5  # fewer words than this do not tell the size of a page's letters
+
+
+def _letter_scale(words: list[WordBox], size: tuple[int, int]) -> float:
+    """How much to enlarge a prepared page whose words read this small; 1.0 to leave it."""
+    heights = sorted(w.height for w in words if len(w.text) >= 2)
+    if len(heights) < MIN_MEASURED_WORDS:
+        return 1.0
+    median = heights[len(heights) // 2]
+    if median >= SMALL_WORDS:
+        return 1.0
+    scale = min(MAX_LETTER_SCALE, GOOD_WORDS / max(median, 1), (MAX_ENLARGED_PIXELS / (size[0] * size[1])) ** 0.5)
+    return scale if scale >= 1.25 else 1.0
 
 
 def _chars(words: list[WordBox]) -> int:

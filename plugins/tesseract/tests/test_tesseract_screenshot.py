@@ -1,0 +1,84 @@
+"""Screenshots: UI text in small fonts on a large page, which Tesseract misreads at the size it is drawn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from framescribe import Framescribe
+
+SECTIONS = ["General", "Accounts", "Sync", "Appearance", "Shortcuts", "Privacy"]
+ROWS = [("Default folder", "Documents/Notes"), ("Save every", "5 minutes"), ("Spell check", "English (UK)"),
+        ("Font size", "12 points"), ("Theme", "Follow the system"), ("Backups kept", "14 days")]
+BUTTONS = ("Cancel", "Apply changes")
+
+
+def _settings_window(px: int) -> Image.Image:
+    """A light settings window of 1024x640: a sidebar, label/value rows and two buttons, all in ``px`` px text."""
+    ui = ImageFont.load_default(size=px)
+    img = Image.new("RGB", (1024, 640), (246, 246, 246))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, 0, 200, 640), fill=(255, 255, 255))
+    for i, section in enumerate(SECTIONS):
+        draw.text((20, 60 + i * 32), section, font=ui, fill=(32, 33, 36))
+    for i, (label, value) in enumerate(ROWS):
+        draw.text((240, 60 + i * 40), label, font=ui, fill=(95, 99, 104))
+        draw.text((480, 60 + i * 40), value, font=ui, fill=(32, 33, 36))
+    for i, button in enumerate(BUTTONS):
+        x = 700 + i * 130
+        draw.rounded_rectangle((x, 580, x + 120, 612), 6, fill=(26, 115, 232) if i else (255, 255, 255),
+                               outline=(95, 99, 104))
+        draw.text((x + 12, 588), button, font=ui, fill=(255, 255, 255) if i else (32, 33, 36))
+    return img
+
+
+@pytest.fixture(scope="module")
+def screenshot_text(tmp_path_factory: pytest.TempPathFactory) -> dict[int, str]:
+    folder = tmp_path_factory.mktemp("screenshots")
+    fs = Framescribe({}, use_cache=False)
+    out = {}
+    for px in (12, 14):
+        path = folder / f"settings_{px}px.png"
+        _settings_window(px).save(path)
+        out[px] = fs.image_ocr(path, backend="tesseract")[0].text
+    return out
+
+
+@pytest.mark.parametrize("px", [12, 14])
+def test_small_capitals_keep_their_case(screenshot_text: dict[int, str], px: int) -> None:
+    # At 12-14 px Tesseract read "Sync", "Shortcuts", "Spell" as "sync", "shortcuts", "spell".
+    words = screenshot_text[px].split()
+    for word in ("Sync", "Shortcuts", "Spell", "Save"):
+        assert word in words, (word, screenshot_text[px])
+
+
+@pytest.mark.parametrize("px", [12, 14])
+def test_button_labels_are_read(screenshot_text: dict[int, str], px: int) -> None:
+    # Tesseract's layout analysis took the small buttons for pictures and left their labels out.
+    lines = [line.strip() for line in screenshot_text[px].splitlines()]
+    assert any("Cancel" in line for line in lines), screenshot_text[px]
+    assert any("Apply changes" in line for line in lines), screenshot_text[px]
+
+
+@pytest.mark.parametrize("px", [12, 14])
+def test_every_row_read_exactly(screenshot_text: dict[int, str], px: int) -> None:
+    text = " ".join(screenshot_text[px].split())
+    for label, value in ROWS:
+        assert label in text and value in text, (label, value, screenshot_text[px])
+    for section in SECTIONS:
+        assert section in text.split(), (section, screenshot_text[px])
+
+
+def test_word_boxes_stay_on_the_page_as_drawn(tmp_path: Path) -> None:
+    # Read enlarged, the words' boxes are given back in the page's own pixels.
+    path = tmp_path / "shot.png"
+    _settings_window(12).save(path)
+    result = Framescribe({}, use_cache=False).image_ocr(path, backend="tesseract", layout=True)[0]
+    assert result.layout
+    boxes = {w.text: w.box for block in result.layout for line in block.lines for w in line.words}
+    box = boxes["Shortcuts"]
+    assert box is not None
+    assert 15 <= box.x <= 25 and 60 + 4 * 32 - 6 <= box.y <= 60 + 4 * 32 + 6, box
+    assert box.width < 100 and box.height < 20, box
