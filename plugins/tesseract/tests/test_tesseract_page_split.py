@@ -155,11 +155,13 @@ def test_layout_keeps_text_lines_and_leaves_pages_with_special_blocks_whole() ->
 
     page = [(PT.FLOWING_TEXT, [(10, 10, 500, 40), (10, 50, 480, 80)]), (PT.FLOWING_IMAGE, [(0, 100, 600, 400)]),
             (PT.HEADING_TEXT, [(10, 420, 300, 460)])]
-    found = _layout(_FakeLayout(page))
+    pictures: list[tuple[int, int, int, int]] = []
+    found = _layout(_FakeLayout(page), pictures)
     assert found is not None
+    assert pictures == [(0, 100, 600, 300)]  # kept for a second look at what may be a button
     lines, blocks = found
     assert [(ln.block, ln.box) for ln in lines] == [(0, (10, 10, 490, 30)), (0, (10, 50, 470, 30)),
                                                    (2, (10, 420, 290, 40))]  # the picture holds no words
     assert blocks == {0: (10, 10, 490, 70), 2: (10, 420, 290, 40)}
     for special in (PT.VERTICAL_TEXT, PT.TABLE):
-        assert _layout(_FakeLayout([*page, (special, [(600, 10, 640, 400)])])) is None
+        assert _layout(_FakeLayout([*page, (special, [(600, 10, 640, 400)])]), []) is None

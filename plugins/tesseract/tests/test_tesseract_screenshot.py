@@ -15,55 +15,61 @@ ROWS = [("Default folder", "Documents/Notes"), ("Save every", "5 minutes"), ("Sp
 BUTTONS = ("Cancel", "Apply changes")
 
 
-def _settings_window(px: int) -> Image.Image:
-    """A light settings window of 1024x640: a sidebar, label/value rows and two buttons, all in ``px`` px text."""
+def _settings_window(px: int, dark: bool = False) -> Image.Image:
+    """A settings window of 1024x640: a sidebar, label/value rows and two framed buttons (the second white on
+    blue), all in ``px`` px text, light or dark."""
+    bg, panel, fg, dim = ((32, 33, 36), (45, 46, 50), (232, 234, 237), (154, 160, 166)) if dark else \
+        ((246, 246, 246), (255, 255, 255), (32, 33, 36), (95, 99, 104))
     ui = ImageFont.load_default(size=px)
-    img = Image.new("RGB", (1024, 640), (246, 246, 246))
+    img = Image.new("RGB", (1024, 640), bg)
     draw = ImageDraw.Draw(img)
-    draw.rectangle((0, 0, 200, 640), fill=(255, 255, 255))
+    draw.rectangle((0, 0, 200, 640), fill=panel)
     for i, section in enumerate(SECTIONS):
-        draw.text((20, 60 + i * 32), section, font=ui, fill=(32, 33, 36))
+        draw.text((20, 60 + i * 32), section, font=ui, fill=fg)
     for i, (label, value) in enumerate(ROWS):
-        draw.text((240, 60 + i * 40), label, font=ui, fill=(95, 99, 104))
-        draw.text((480, 60 + i * 40), value, font=ui, fill=(32, 33, 36))
+        draw.text((240, 60 + i * 40), label, font=ui, fill=dim)
+        draw.text((480, 60 + i * 40), value, font=ui, fill=fg)
     for i, button in enumerate(BUTTONS):
         x = 700 + i * 130
-        draw.rounded_rectangle((x, 580, x + 120, 612), 6, fill=(26, 115, 232) if i else (255, 255, 255),
-                               outline=(95, 99, 104))
-        draw.text((x + 12, 588), button, font=ui, fill=(255, 255, 255) if i else (32, 33, 36))
+        draw.rounded_rectangle((x, 580, x + 120, 612), 6, fill=(26, 115, 232) if i else panel, outline=dim)
+        draw.text((x + 12, 588), button, font=ui, fill=(255, 255, 255) if i else fg)
     return img
 
 
+SHOTS = {"light_12px": lambda: _settings_window(12), "light_14px": lambda: _settings_window(14),
+         "dark_12px": lambda: _settings_window(12, dark=True)}
+
+
 @pytest.fixture(scope="module")
-def screenshot_text(tmp_path_factory: pytest.TempPathFactory) -> dict[int, str]:
+def screenshot_text(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("screenshots")
     fs = Framescribe({}, use_cache=False)
     out = {}
-    for px in (12, 14):
-        path = folder / f"settings_{px}px.png"
-        _settings_window(px).save(path)
-        out[px] = fs.image_ocr(path, backend="tesseract")[0].text
+    for name, window in SHOTS.items():
+        path = folder / f"{name}.png"
+        window().save(path)
+        out[name] = fs.image_ocr(path, backend="tesseract")[0].text
     return out
 
 
-@pytest.mark.parametrize("px", [12, 14])
-def test_small_capitals_keep_their_case(screenshot_text: dict[int, str], px: int) -> None:
+@pytest.mark.parametrize("px", list(SHOTS))
+def test_small_capitals_keep_their_case(screenshot_text: dict[str, str], px: str) -> None:
     # At 12-14 px Tesseract read "Sync", "Shortcuts", "Spell" as "sync", "shortcuts", "spell".
     words = screenshot_text[px].split()
     for word in ("Sync", "Shortcuts", "Spell", "Save"):
         assert word in words, (word, screenshot_text[px])
 
 
-@pytest.mark.parametrize("px", [12, 14])
-def test_button_labels_are_read(screenshot_text: dict[int, str], px: int) -> None:
+@pytest.mark.parametrize("px", list(SHOTS))
+def test_button_labels_are_read(screenshot_text: dict[str, str], px: str) -> None:
     # Tesseract's layout analysis took the small buttons for pictures and left their labels out.
     lines = [line.strip() for line in screenshot_text[px].splitlines()]
     assert any("Cancel" in line for line in lines), screenshot_text[px]
     assert any("Apply changes" in line for line in lines), screenshot_text[px]
 
 
-@pytest.mark.parametrize("px", [12, 14])
-def test_every_row_read_exactly(screenshot_text: dict[int, str], px: int) -> None:
+@pytest.mark.parametrize("px", list(SHOTS))
+def test_every_row_read_exactly(screenshot_text: dict[str, str], px: str) -> None:
     text = " ".join(screenshot_text[px].split())
     for label, value in ROWS:
         assert label in text and value in text, (label, value, screenshot_text[px])

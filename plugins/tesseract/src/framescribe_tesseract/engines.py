@@ -45,10 +45,13 @@ class WordBox:
 class Engine(Protocol):
     name: str
 
-    def words(self, image: Image.Image, languages: str, psm: int, dpi: int, workers: int = 1) -> list[WordBox]:
+    def words(self, image: Image.Image, languages: str, psm: int, dpi: int, workers: int = 1,
+              pictures: list[Rect] | None = None) -> list[WordBox]:
         """Every word Tesseract finds in ``image`` with its box and confidence, in reading order.
 
-        ``workers`` > 1 lets an engine that can read parts of one page at once do so.
+        ``workers`` > 1 lets an engine that can read parts of one page at once do so. When ``pictures`` is
+        given, an engine that knows its layout adds to it the boxes of the blocks it took for pictures (and so
+        read nothing in); the others leave it empty.
         """
 
     def osd(self, image: Image.Image) -> tuple[int, float] | None:
@@ -93,17 +96,23 @@ class TesserocrEngine:
             cache[key] = api
         return api
 
-    def words(self, image: Image.Image, languages: str, psm: int, dpi: int, workers: int = 1) -> list[WordBox]:
+    def words(self, image: Image.Image, languages: str, psm: int, dpi: int, workers: int = 1,
+              pictures: list[Rect] | None = None) -> list[WordBox]:
         api = self.api(languages)
         api.SetPageSegMode(psm)
         pixels = _pixels(image)
         _set_image(api, pixels)
         api.SetSourceResolution(dpi)
         try:
-            runs = _split(api, image, workers) if workers > 1 and psm in AUTO_LAYOUT_PSMS else []
+            found: list[Rect] = []
+            runs = _split(api, image, workers, found) if workers > 1 and psm in AUTO_LAYOUT_PSMS else []
             if len(runs) > 1:
+                if pictures is not None:
+                    pictures.extend(found)
                 return self._runs_in_parallel(pixels, runs, languages, dpi, workers)
             api.Recognize()
+            if pictures is not None:
+                pictures.extend(_picture_blocks(api))
             return _page_words(api)
         finally:
             api.Clear()
@@ -186,6 +195,7 @@ PSM_SINGLE_BLOCK = 6
 # Below this much text (page_split.work units, ~1.5 ms of recognition each on the bench machine: ~75 ms) a second
 # thread saves little. Above it, measured: a receipt, a slide and a small scan 24-29 % faster in two parts.
 PARALLEL_MIN_WORK = 50.0
+PICTURE_BLOCKS = (9, 10, 11)  # tesserocr.PT.FLOWING_IMAGE, HEADING_IMAGE, PULLOUT_IMAGE (kept importable without it)
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 
@@ -244,19 +254,21 @@ def _set_image(api: Any, px: Pixels) -> None:
     api.SetImageBytes(px.data, px.width, px.height, px.bpp, px.width * px.bpp)
 
 
-def _split(api: Any, image: Image.Image, workers: int) -> list[list[Piece]]:
-    """The runs to read the page in on ``workers`` threads, or [] to read it whole.
+def _split(api: Any, image: Image.Image, workers: int, pictures: list[Rect]) -> list[list[Piece]]:
+    """The runs to read the page in on ``workers`` threads, or [] to read it whole; adds the picture blocks found
+    to ``pictures``.
 
     Recognize reuses the layout analysis done here, so a page left whole pays nothing for it.
     """
-    layout = _layout(api)
+    layout = _layout(api, pictures)
     if layout is None or sum(work(ln) for ln in layout[0]) < PARALLEL_MIN_WORK:
         return []
     return plan(*layout, shares(workers), (image.width, image.height))
 
 
-def _layout(api: Any) -> tuple[list[TextLine], dict[int, Rect]] | None:
-    """The text lines of the page's layout analysis in reading order, with the box of each text block.
+def _layout(api: Any, pictures: list[Rect]) -> tuple[list[TextLine], dict[int, Rect]] | None:
+    """The text lines of the page's layout analysis in reading order, with the box of each text block; the boxes of
+    the picture blocks are added to ``pictures``.
 
     None when the page holds text that only a whole-page read handles (see :func:`_block_kinds`).
     """
@@ -276,6 +288,9 @@ def _layout(api: Any) -> tuple[list[TextLine], dict[int, Rect]] | None:
         kind = it.BlockType()
         if kind in text_blocks and kind not in plain:
             return None
+        if kind in PICTURE_BLOCKS and it.IsAtBeginningOf(ril.BLOCK):
+            x1, y1, x2, y2 = it.BoundingBox(ril.BLOCK)
+            pictures.append((x1, y1, x2 - x1, y2 - y1))
         # Non-text blocks (pictures, rules) hold no words: reading them would only cost time.
         if kind in plain and not it.Empty(ril.TEXTLINE):
             if block not in blocks:
@@ -285,6 +300,20 @@ def _layout(api: Any) -> tuple[list[TextLine], dict[int, Rect]] | None:
             lines.append(TextLine(block, (x1, y1, x2 - x1, y2 - y1)))
         if not it.Next(ril.TEXTLINE):
             return lines, blocks
+
+
+def _picture_blocks(api: Any) -> list[Rect]:
+    """The boxes of the blocks the last Recognize took for pictures (it reads no words in them)."""
+    import tesserocr
+
+    out: list[Rect] = []
+    it = api.GetIterator()
+    for block in tesserocr.iterate_level(it, tesserocr.RIL.BLOCK) if it is not None else ():
+        box = block.BoundingBox(tesserocr.RIL.BLOCK)
+        if block.BlockType() in PICTURE_BLOCKS and box is not None:
+            x1, y1, x2, y2 = box
+            out.append((x1, y1, x2 - x1, y2 - y1))
+    return out
 
 
 def _page_words(api: Any) -> list[WordBox]:
@@ -390,7 +419,8 @@ class PytesseractEngine:
         except pytesseract.TesseractError as exc:
             raise BackendError(f"tesseract failed: {exc.message.strip() if exc.message else exc}") from None
 
-    def words(self, image: Image.Image, languages: str, psm: int, dpi: int, workers: int = 1) -> list[WordBox]:
+    def words(self, image: Image.Image, languages: str, psm: int, dpi: int, workers: int = 1,
+              pictures: list[Rect] | None = None) -> list[WordBox]:
         # One process per call: splitting a page would pay the process start and model load per part.
         data = self._run("image_to_data", image, languages, f"--psm {psm} --oem {self.oem} --dpi {dpi}")
         out: list[WordBox] = []

@@ -19,6 +19,7 @@ from framescribe.types import Block, Box, Line, OcrResult, Word
 
 from .engines import Engine, WordBox, make_engine
 from .images import open_pages
+from .page_split import Rect
 from .settings import TesseractSettings
 from .tessdata import has_osd, require_languages, tessdata_dir, to_tesseract_languages
 
@@ -168,7 +169,9 @@ def _read(page: Image.Image, engine: Engine, languages: str, s: TesseractSetting
         # with the letters at the height Tesseract reads best. The first reading is what measured them; pages whose
         # letters are large enough (scans, photos, slides) pay nothing.
         big = img.resize((round(img.width * larger), round(img.height * larger)), Image.Resampling.LANCZOS)
-        words, scale = engine.words(big, languages, s.psm, s.dpi, workers), scale * larger
+        pictures: list[Rect] = []
+        words, scale = engine.words(big, languages, s.psm, s.dpi, workers, pictures), scale * larger
+        words = _with_widgets(big, pictures, words, engine, languages, s)
     return [_unscale(w, scale) for w in words] if scale != 1.0 else words
 
 
@@ -180,6 +183,44 @@ GOOD_WORDS = 33  # pixels: the word height enlarging aims at
 MAX_LETTER_SCALE = 3.0
 MAX_ENLARGED_PIXELS = 16_000_000  # Tesseract's time and memory grow with the pixels: a 4K screenshot is enlarged less
 MIN_MEASURED_WORDS = 5  # fewer words than this do not tell the size of a page's letters
+
+
+# A button or a field is a framed box about one line of text high; Tesseract's layout analysis takes the frame and
+# the flat fill for a picture and reads nothing in it (the bench screenshots' "Cancel" and "Apply changes").
+WIDGET_MAX_LINES = 4.0  # picture blocks up to this many word heights high may be widgets holding one line
+WIDGET_INSET = 0.15  # of the block's height, cut from every side: the frame and its rounded corners
+WIDGET_MIN_CONFIDENCE = 0.6  # a widget read as one line keeps words this sure: a real picture reads as noise
+PSM_SINGLE_LINE = 7
+
+
+def _with_widgets(page: Image.Image, pictures: list[Rect], words: list[WordBox], engine: Engine, languages: str,
+                  s: TesseractSettings) -> list[WordBox]:
+    """``words`` with picture blocks small enough to be UI widgets each read as one line.
+
+    A widget's line replaces what the page's reading made of it (nothing, or scraps of its frame and letters read
+    as other blocks) when it reads surer; its words come after the rest, as a button row ends a window.
+    """
+    heights = sorted(w.height for w in words if len(w.text) >= 2)
+    if not heights or not pictures:
+        return words
+    word_height = heights[len(heights) // 2]
+    block = max((w.block for w in words), default=-1)
+    line = max((w.line for w in words), default=-1)
+    added: list[WordBox] = []
+    for x, y, w, h in pictures:
+        inset = round(WIDGET_INSET * h)
+        if not word_height <= h <= WIDGET_MAX_LINES * word_height or w <= 2 * inset + word_height:
+            continue
+        found = [b for b in engine.words(page.crop((x + inset, y + inset, x + w - inset, y + h - inset)), languages,
+                                         PSM_SINGLE_LINE, s.dpi) if b.confidence >= WIDGET_MIN_CONFIDENCE]
+        covered = [b for b in words if x <= b.left + b.width / 2 <= x + w and y <= b.top + b.height / 2 <= y + h]
+        if not found or (covered and _score(covered) / _chars(covered) >= _score(found) / _chars(found)):
+            continue
+        words = [b for b in words if b not in covered]
+        block, line = block + 1, line + 1
+        added += [WordBox(b.text, b.left + x + inset, b.top + y + inset, b.width, b.height, b.confidence, block, line)
+                  for b in found]
+    return words + added
 
 
 def _letter_scale(words: list[WordBox], size: tuple[int, int]) -> float:
