@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -88,3 +89,18 @@ def test_word_boxes_stay_on_the_page_as_drawn(tmp_path: Path) -> None:
     assert box is not None
     assert 15 <= box.x <= 25 and 60 + 4 * 32 - 6 <= box.y <= 60 + 4 * 32 + 6, box
     assert box.width < 100 and box.height < 20, box
+
+
+def test_pictures_in_a_screenshot_add_no_words(tmp_path: Path) -> None:
+    # Small pictures are picture blocks too, of a widget's size: read as lines, they must not turn into words.
+    rng = np.random.default_rng(7)
+    window = _settings_window(12)
+    for x, y, w, h in ((240, 520, 90, 40), (400, 500, 120, 60), (560, 530, 60, 30)):
+        texture = rng.integers(0, 256, (h // 6 + 1, w // 6 + 1, 3), dtype=np.uint8)
+        window.paste(Image.fromarray(texture).resize((w, h), Image.Resampling.BICUBIC), (x, y))
+    path = tmp_path / "with_pictures.png"
+    window.save(path)
+    text = Framescribe({}, use_cache=False).image_ocr(path, backend="tesseract")[0].text
+    drawn = {word for line in [*SECTIONS, *BUTTONS, *(f"{a} {b}" for a, b in ROWS)] for word in line.split()}
+    read = {word for word in text.split() if any(c.isalnum() for c in word)}
+    assert read == drawn, (read - drawn, drawn - read)
