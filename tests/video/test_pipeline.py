@@ -93,3 +93,35 @@ def test_full_frame_mode_hands_whole_frames(framescribe_standard_clip: Path) -> 
     assert rec.regions
     for region in rec.regions:
         assert region.crop.shape[:2] == (360, 640) and region.variants == []
+
+
+def test_a_still_picture_is_searched_for_text_only_while_it_changes(
+        framescribe_clip_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a still picture (a slide, a paused shot) text is looked for when something changed, not in every sample."""
+    from framescribe.testing.video_clips import Caption, ClipSpec
+    from framescribe.video import regions
+
+    clip = framescribe_clip_factory("still.mp4", ClipSpec(
+        captions=[Caption(1.0, 3.0, "The quick brown fox jumps", (150, 300), stroke=(0, 0, 0)),
+                  Caption(4.5, 7.0, "Officials urge calm", (40, 230), size=24, fill=(20, 20, 20), box=(235, 235, 235))],
+        duration=8.0, pan=(0.0, 0.0)))
+    searched: list[int] = []
+    find = regions.find_text_boxes
+
+    def counting_find(*args: Any, **kwargs: Any) -> list[Any]:
+        searched.append(1)
+        return find(*args, **kwargs)
+
+    monkeypatch.setattr(regions, "find_text_boxes", counting_find)
+
+    class Named:
+        def read(self, region: Region) -> list[Reading]:
+            return [Reading("left" if region.box.x < 100 else "centre", 0.95)]
+
+    result = extract_video_text(clip, Named(), VideoOptions(sample_rate=4))
+    found = sorted((s.value, round(s.start, 1), round(s.end, 1)) for s in result.segments)
+    # Both captions, from and to the frame, as on a moving picture ...
+    assert found == [("centre", 1.0, 3.0), ("left", 4.5, 7.0)]
+    # ... but of 31 pairs of samples only those around the four changes (and the first) were searched.
+    stats = result.metadata["pipeline"]
+    assert stats["still_skipped"] >= 15 and len(searched) + stats["still_skipped"] == stats["sampled_frames"] - 1

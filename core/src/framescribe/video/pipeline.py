@@ -47,6 +47,7 @@ class _Seen:
     gray: rg.Image  # full-resolution grey of the displayed frame
     work: rg.Image  # grey, shrunk to the work height
     sketch: rg.Sketch | None = None  # of work, for finding text in this sample and the next
+    still: bool = False  # the same picture as the sample before (thumbnails equal)
 
 
 @dataclass
@@ -228,6 +229,12 @@ class _Pipeline:
         seen.sketch = rg.sketch(seen.work)
         if last.sketch is None:
             last.sketch = rg.sketch(last.work)
+        seen.still = _same_thumbnail(last.sketch, seen.sketch)
+        if seen.still and last.still:
+            # Three samples of one still picture (a slide, a paused shot): finding text in it now would find
+            # what the last sample found, against the same still picture, and start nothing new.
+            self.stats.still_skipped += 1
+            return
         boxes = rg.find_text_boxes(seen.work, last.work, self.min_line_work, self.roi_work, (last.sketch, seen.sketch))
         boxes = [part for b in boxes for part in self._split_styles(b, seen.sample.image)]
         grown: dict[int, rg.Rect] = {}  # young tracks' extent with the parts of them found in this sample so far
@@ -536,6 +543,11 @@ class _Pipeline:
 
 def _within(inner: rg.Rect, outer: rg.Rect) -> bool:
     return inner.x >= outer.x and inner.y >= outer.y and inner.x2 <= outer.x2 and inner.y2 <= outer.y2
+
+
+def _same_thumbnail(a: rg.Sketch, b: rg.Sketch) -> bool:
+    """Whether two samples' 320-pixel thumbnails are the same picture: no text came, went or faded anywhere."""
+    return bool(cv2.absdiff(a.small, b.small).max() <= UNCHANGED)
 
 
 def _unchanged(a: rg.Image, b: rg.Image) -> bool:

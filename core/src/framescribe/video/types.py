@@ -126,6 +126,7 @@ class PipelineStats:
     regions_read: int = 0
     reader_calls: int = 0
     refined_boundaries: int = 0
+    still_skipped: int = 0  # samples of a still picture in which text was not looked for again (the last one's found)
     # Regions on screen for at least a second that were handed to the reader, and those of them of which it read
     # nothing kept with confidence 0.7: many such regions mean text the engine cannot read (a script it has no data
     # for, read as nothing or as unsure guesses).
@@ -145,6 +146,7 @@ class PipelineStats:
             "regions_read": self.regions_read,
             "reader_calls": self.reader_calls,
             "refined_boundaries": self.refined_boundaries,
+            "still_skipped": self.still_skipped,
             "lasting_regions": self.lasting_regions,
             "unread_regions": self.unread_regions,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
