@@ -147,7 +147,7 @@ def _box(points: Any, factor: float = 1.0) -> Box:
 
 def _line_ink(image: Any, points: Any) -> tuple[int, list[bool]]:
     """Where the line's crop starts (x, pixels of ``image``) and which of its columns hold ink."""
-    from framescribe.video.spacing import ink_columns
+    from framescribe.video import ink_columns
 
     xs, ys = [int(p[0]) for p in points], [int(p[1]) for p in points]
     x0, y0 = max(0, min(xs)), max(0, min(ys))
@@ -167,7 +167,7 @@ def _words(text: str, score: float, word_info: Any, factor: float,
             raise ValueError("characters do not spell the line")
     except (TypeError, ValueError):
         return tuple((w, None, score) for w in text.split())
-    from framescribe.video.spacing import missing_spaces
+    from framescribe.video import missing_spaces
 
     x0, columns = ink if ink is not None else (0, None)
     spans = [(str(ch), min(float(p[0]) for p in b) - x0, max(float(p[0]) for p in b) - x0)
