@@ -93,3 +93,81 @@ def test_full_frame_mode_hands_whole_frames(framescribe_standard_clip: Path) -> 
     assert rec.regions
     for region in rec.regions:
         assert region.crop.shape[:2] == (360, 640) and region.variants == []
+
+
+def test_a_still_picture_is_searched_for_text_only_while_it_changes(
+        framescribe_clip_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a still picture (a slide, a paused shot) text is looked for when something changed, not in every sample."""
+    from framescribe.testing.video_clips import Caption, ClipSpec
+    from framescribe.video import regions
+
+    clip = framescribe_clip_factory("still.mp4", ClipSpec(
+        captions=[Caption(1.0, 3.0, "The quick brown fox jumps", (150, 300), stroke=(0, 0, 0)),
+                  Caption(4.5, 7.0, "Officials urge calm", (40, 230), size=24, fill=(20, 20, 20), box=(235, 235, 235))],
+        duration=8.0, pan=(0.0, 0.0)))
+    searched: list[int] = []
+    find = regions.find_text_boxes
+
+    def counting_find(*args: Any, **kwargs: Any) -> list[Any]:
+        searched.append(1)
+        return find(*args, **kwargs)
+
+    monkeypatch.setattr(regions, "find_text_boxes", counting_find)
+
+    class Named:
+        def read(self, region: Region) -> list[Reading]:
+            return [Reading("left" if region.box.x < 100 else "centre", 0.95)]
+
+    result = extract_video_text(clip, Named(), VideoOptions(sample_rate=4))
+    found = sorted((s.value, round(s.start, 1), round(s.end, 1)) for s in result.segments)
+    # Both captions, from and to the frame, as on a moving picture ...
+    assert found == [("centre", 1.0, 3.0), ("left", 4.5, 7.0)]
+    # ... but of 31 pairs of samples only those around the four changes (and the first) were searched.
+    stats = result.metadata["pipeline"]
+    assert stats["still_skipped"] >= 15 and len(searched) + stats["still_skipped"] == stats["sampled_frames"] - 1
+
+
+SIX_CAPTIONS = [(0.5 + 2 * i, 2.0 + 2 * i, f"Caption number {i + 1} here") for i in range(6)]
+
+
+@pytest.fixture(scope="module")
+def six_captions(framescribe_clip_factory: Any) -> Path:
+    from framescribe.testing.video_clips import Caption, ClipSpec
+
+    return framescribe_clip_factory("six.mp4", ClipSpec(
+        captions=[Caption(a, b, t, (150, 300), stroke=(0, 0, 0)) for a, b, t in SIX_CAPTIONS], duration=12.5))
+
+
+def test_a_reader_that_reads_none_of_the_first_texts_is_given_up_on(six_captions: Path) -> None:
+    from framescribe.errors import BackendUnavailable
+    from framescribe.video import require_readable
+
+    calls: list[float] = []
+
+    class Blind:
+        def read(self, region: Region) -> list[Reading]:
+            calls.append(region.time)
+            return []
+
+    result = extract_video_text(six_captions, Blind(), VideoOptions(give_up_unread=2))
+    stats = result.metadata["pipeline"]
+    assert stats["gave_up"] is True and stats["lasting_regions"] >= 2 and stats["unread_regions"] >= 2
+    given_up = list(calls)
+    assert max(given_up) < SIX_CAPTIONS[-1][0], "the last captions were never handed to the reader"
+    with pytest.raises(BackendUnavailable, match="could not read"):
+        require_readable(result, "blind")
+
+    # Without the option the whole video is read (the same reader, every caption).
+    calls.clear()
+    whole = extract_video_text(six_captions, Blind(), VideoOptions())
+    assert whole.metadata["pipeline"]["gave_up"] is False and len(calls) >= 6 > len(given_up)
+
+
+def test_a_reader_that_reads_is_not_given_up_on(six_captions: Path) -> None:
+    class Reads:
+        def read(self, region: Region) -> list[Reading]:
+            return [Reading(f"caption read at {region.time:.0f} s", 0.95)]
+
+    result = extract_video_text(six_captions, Reads(), VideoOptions(give_up_unread=2))
+    assert result.metadata["pipeline"]["gave_up"] is False
+    assert len(result.segments) >= 6 and max(s.end for s in result.segments) > 11.5

@@ -119,3 +119,17 @@ def test_lines_dropped_by_min_confidence_are_not_a_failure_to_read(tmp_path: Pat
     strict = Framescribe({"backends": {"rapidocr": {"min_confidence": 1.0}}}, use_cache=False)
     [result] = strict.image_ocr(path, backend="rapidocr")
     assert result.text == "" and result.word_count == 0
+
+
+def test_a_gap_between_chinese_and_latin_is_read_as_a_space(tmp_path: Path) -> None:
+    # RapidOCR's recogniser writes "新闻8NEWS" for this logo; its character boxes show the gaps.
+    from framescribe.testing.video_clips import NOTO_CJK
+
+    if not Path(NOTO_CJK).exists():
+        pytest.fail(f"{NOTO_CJK} is missing: install fonts-noto-cjk (.ci/apt-packages.txt)")
+    img = Image.new("RGB", (420, 120), (20, 40, 120))
+    ImageDraw.Draw(img).text((30, 30), "新闻 8 NEWS", font=ImageFont.truetype(NOTO_CJK, 30, index=2),
+                             fill=(255, 255, 255))
+    lines = engine.read_lines(np.asarray(img)[:, :, ::-1].copy(), RapidOcrSettings())
+    assert [ln.text.replace("8 N", "8N") for ln in lines] == ["新闻 8NEWS"]
+    assert lines[0].words[0][0] == "新闻"

@@ -42,6 +42,7 @@ from .regions import (
     temporal_stats,
     white_variant,
 )
+from .spacing import ink_columns, missing_spaces, spaced_text
 
 __all__ = [
     "PipelineStats",
@@ -55,13 +56,16 @@ __all__ = [
     "binary_variants_with_counts",
     "extract_video_text",
     "find_text_boxes",
+    "ink_columns",
     "letter_blobs",
     "letter_count",
     "median_image",
+    "missing_spaces",
     "probe_video",
     "require_readable",
     "similarity",
     "sorted_frames",
+    "spaced_text",
     "temporal_extremes",
     "temporal_median",
     "temporal_stats",

@@ -47,6 +47,7 @@ class _Seen:
     gray: rg.Image  # full-resolution grey of the displayed frame
     work: rg.Image  # grey, shrunk to the work height
     sketch: rg.Sketch | None = None  # of work, for finding text in this sample and the next
+    still: bool = False  # the same picture as the sample before (thumbnails equal)
 
 
 @dataclass
@@ -183,12 +184,19 @@ class _Pipeline:
                     self._step(seen, last)
                 self.history.append(seen)
                 last = seen
+                if self.opt.give_up_unread and not self._read_some and self._nothing_read(self.opt.give_up_unread):
+                    self.stats.gave_up = True
+                    break
                 if self.progress is not None and total > 0:
                     self.progress(min(total, sample.time - self.start), total, "reading on-screen text")
             assert last is not None
             end_time = last.sample.end_time if last.sample.end_time is not None else last.sample.time
-            for tr in self.active:
-                self._finish(tr, end_time)
+            if self.stats.gave_up:
+                for job in self.jobs:
+                    job[0].cancel()  # what has not started is not read
+            else:
+                for tr in self.active:
+                    self._finish(tr, end_time)
             self.active = []
             if self.opt.detector == "full_frame" and self._full_jobs_open is not None:
                 self._close_full(end_time)
@@ -228,6 +236,12 @@ class _Pipeline:
         seen.sketch = rg.sketch(seen.work)
         if last.sketch is None:
             last.sketch = rg.sketch(last.work)
+        seen.still = _same_thumbnail(last.sketch, seen.sketch)
+        if seen.still and last.still:
+            # Three samples of one still picture (a slide, a paused shot): finding text in it now would find
+            # what the last sample found, against the same still picture, and start nothing new.
+            self.stats.still_skipped += 1
+            return
         boxes = rg.find_text_boxes(seen.work, last.work, self.min_line_work, self.roi_work, (last.sketch, seen.sketch))
         boxes = [part for b in boxes for part in self._split_styles(b, seen.sample.image)]
         grown: dict[int, rg.Rect] = {}  # young tracks' extent with the parts of them found in this sample so far
@@ -487,16 +501,15 @@ class _Pipeline:
     def _collect(self) -> list[Candidate]:
         out = []
         for fut, start, end, rect, text_rect in self.jobs:
+            if fut.cancelled():
+                continue  # given up on (give_up_unread)
             readings = fut.result()
             if readings is None:
                 continue  # nothing like text: not handed to the reader
             self.stats.regions_read += 1
             self.stats.reader_calls += 1
             kept = 0
-            for r in readings:
-                text = " ".join(r.text.split())
-                if r.confidence < self.opt.min_confidence or not _plausible(text, r.confidence):
-                    continue
+            for r, text in self._kept(readings):
                 where = text_rect if r.box is None else rg.Rect(rect.x + r.box.x, rect.y + r.box.y, r.box.width, r.box.height)
                 out.append(Candidate(start, max(end, start), text, r.confidence, where))
                 kept += r.confidence >= READ
@@ -504,6 +517,32 @@ class _Pipeline:
                 self.stats.lasting_regions += 1
                 self.stats.unread_regions += kept == 0
         return out
+
+    def _kept(self, readings: list[Reading]) -> list[tuple[Reading, str]]:
+        """The readings (with their whitespace-normalised text) the result keeps."""
+        out = []
+        for r in readings:
+            text = " ".join(r.text.split())
+            if r.confidence >= self.opt.min_confidence and _plausible(text, r.confidence):
+                out.append((r, text))
+        return out
+
+    _read_some = False
+
+    def _nothing_read(self, least: int) -> bool:
+        """Whether at least ``least`` lasting regions are back from the reader and it read none of them."""
+        lasting = 0
+        for fut, start, end, _rect, _text_rect in self.jobs:
+            if end - start < LASTING or not fut.done() or fut.cancelled() or fut.exception() is not None:
+                continue
+            readings = fut.result()
+            if readings is None:
+                continue
+            if any(r.confidence >= READ for r, _ in self._kept(readings)):
+                self._read_some = True  # it can read this video's text: no need to look again
+                return False
+            lasting += 1
+        return lasting >= least
 
     # -- engines that find text themselves ------------------------------------
 
@@ -536,6 +575,11 @@ class _Pipeline:
 
 def _within(inner: rg.Rect, outer: rg.Rect) -> bool:
     return inner.x >= outer.x and inner.y >= outer.y and inner.x2 <= outer.x2 and inner.y2 <= outer.y2
+
+
+def _same_thumbnail(a: rg.Sketch, b: rg.Sketch) -> bool:
+    """Whether two samples' 320-pixel thumbnails are the same picture: no text came, went or faded anywhere."""
+    return bool(cv2.absdiff(a.small, b.small).max() <= UNCHANGED)
 
 
 def _unchanged(a: rg.Image, b: rg.Image) -> bool:
@@ -580,7 +624,7 @@ def require_readable(result: VideoResult, what: str = "the reader", hint: str | 
     """
     stats = result.metadata.get("pipeline", {})
     unread, lasting = int(stats.get("unread_regions", 0)), int(stats.get("lasting_regions", 0))
-    if PipelineStats(lasting_regions=lasting, unread_regions=unread).unreadable:
+    if PipelineStats(lasting_regions=lasting, unread_regions=unread, gave_up=bool(stats.get("gave_up"))).unreadable:
         raise BackendUnavailable(
             f"{what} found {unread} text regions it could not read (of {lasting}); "
             "install language data or use another backend",

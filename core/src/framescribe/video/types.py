@@ -42,6 +42,10 @@ class VideoOptions:
     # Texts on screen for at least PERSISTENT_SHARE of the time read (logos, watermarks) are marked
     # ``Segment.persistent``; "drop" leaves them out (for extracting subtitles).
     persistent: Literal["keep", "drop"] = "keep"
+    # Stop early once this many lasting text regions came back from the reader and it read none of them: the
+    # result is then partial, its PipelineStats ``unreadable`` (pair it with ``require_readable``, which raises).
+    # 0 reads the whole video whatever comes back. Saves a reader that cannot read the script the whole pass.
+    give_up_unread: int = 0
 
     def __post_init__(self) -> None:
         if not 0.05 <= self.sample_rate <= 60:
@@ -126,6 +130,8 @@ class PipelineStats:
     regions_read: int = 0
     reader_calls: int = 0
     refined_boundaries: int = 0
+    gave_up: bool = False  # stopped early: the reader read none of the first give_up_unread lasting regions
+    still_skipped: int = 0  # samples of a still picture in which text was not looked for again (the last one's found)
     # Regions on screen for at least a second that were handed to the reader, and those of them of which it read
     # nothing kept with confidence 0.7: many such regions mean text the engine cannot read (a script it has no data
     # for, read as nothing or as unsure guesses).
@@ -136,6 +142,8 @@ class PipelineStats:
     @property
     def unreadable(self) -> bool:
         """Whether the reader read next to nothing of the lasting text the pipeline found (see ``unread_regions``)."""
+        if self.gave_up:  # the run stopped because of that (VideoOptions.give_up_unread)
+            return True
         return self.unread_regions >= 2 and self.unread_regions >= UNREAD_SHARE * self.lasting_regions
 
     def to_dict(self) -> dict[str, object]:
@@ -145,6 +153,8 @@ class PipelineStats:
             "regions_read": self.regions_read,
             "reader_calls": self.reader_calls,
             "refined_boundaries": self.refined_boundaries,
+            "still_skipped": self.still_skipped,
+            "gave_up": self.gave_up,
             "lasting_regions": self.lasting_regions,
             "unread_regions": self.unread_regions,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},

@@ -130,7 +130,9 @@ def _read(image: Any, settings: RapidOcrSettings, factor: float) -> list[TextLin
         if not text or score < settings.min_confidence:
             continue
         # With return_word_box, items 3-5 are the per-character boxes, characters and scores.
-        words = _words(text, score, item[3:6] if len(item) >= 6 else None, factor)
+        words = _words(text, score, item[3:6] if len(item) >= 6 else None, factor, _line_ink(image, points))
+        if len(words) > len(text.split()):
+            text = " ".join(w for w, _, _ in words)  # with the spaces the boxes show between scripts ("新闻 8 NEWS")
         lines.append(TextLine(text, score, _box(points, factor), words))
     lines.sort(key=lambda ln: (ln.box.y, ln.box.x))
     return lines
@@ -143,14 +145,34 @@ def _box(points: Any, factor: float = 1.0) -> Box:
     return Box(x0, y0, max(0, round(max(xs)) - x0), max(0, round(max(ys)) - y0))
 
 
-def _words(text: str, score: float, word_info: Any, factor: float) -> tuple[tuple[str, Box | None, float | None], ...]:
-    """Group RapidOCR's per-character boxes into space-separated words; without them, words have no box."""
+def _line_ink(image: Any, points: Any) -> tuple[int, list[bool]]:
+    """Where the line's crop starts (x, pixels of ``image``) and which of its columns hold ink."""
+    from framescribe.video import ink_columns
+
+    xs, ys = [int(p[0]) for p in points], [int(p[1]) for p in points]
+    x0, y0 = max(0, min(xs)), max(0, min(ys))
+    return x0, ink_columns(image[y0:max(ys) + 1, x0:max(xs) + 1])
+
+
+def _words(text: str, score: float, word_info: Any, factor: float,
+           ink: tuple[int, list[bool]] | None = None) -> tuple[tuple[str, Box | None, float | None], ...]:
+    """Group RapidOCR's per-character boxes into space-separated words; without them, words have no box.
+
+    A word also ends where the script changes across a gap wider than the line's usual
+    spacing (the recogniser writes no space between Chinese and Latin runs).
+    """
     try:
         char_boxes, chars, char_scores = word_info
         if len(char_boxes) != len(chars) or "".join(chars).strip() != text:
             raise ValueError("characters do not spell the line")
     except (TypeError, ValueError):
         return tuple((w, None, score) for w in text.split())
+    from framescribe.video import missing_spaces
+
+    x0, columns = ink if ink is not None else (0, None)
+    spans = [(str(ch), min(float(p[0]) for p in b) - x0, max(float(p[0]) for p in b) - x0)
+             for ch, b in zip(chars, char_boxes, strict=True)]
+    breaks = set(missing_spaces(spans, columns))
     words: list[tuple[str, Box | None, float | None]] = []
     current: list[tuple[str, Any, float]] = []
 
@@ -161,7 +183,9 @@ def _words(text: str, score: float, word_info: Any, factor: float) -> tuple[tupl
             words.append((word, box, sum(s for _, _, s in current) / len(current)))
             current.clear()
 
-    for ch, b, s in zip(chars, char_boxes, char_scores, strict=True):
+    for i, (ch, b, s) in enumerate(zip(chars, char_boxes, char_scores, strict=True)):
+        if i in breaks:
+            flush()
         if ch.isspace():
             flush()
         else:

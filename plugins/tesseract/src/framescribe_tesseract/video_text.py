@@ -13,13 +13,18 @@ from .settings import TesseractSettings
 from .tessdata import tessdata_dir, to_tesseract_languages
 from .video_reader import TesseractReader
 
+GIVE_UP_UNREAD = 5  # lasting text regions back from the reader, none of them read, before tesseract gives up on a video
+
 
 def video_options(s: TesseractSettings) -> VideoOptions:
     # Tesseract is the slowest step: one reader thread per core (the `workers` setting), beside the decoder.
     workers = s.workers or os.cpu_count() or 1
     return VideoOptions(sample_rate=s.sample_rate, min_confidence=s.video_min_confidence,
                         min_text_height=s.min_text_height, regions=tuple(s.regions), ocr_workers=min(workers, 8),
-                        every_frame=s.every_frame, persistent=s.persistent_text)
+                        every_frame=s.every_frame, persistent=s.persistent_text,
+                        # A script its language data does not cover: give up after a few captions, not the whole
+                        # video, so the next backend starts sooner (require_readable below raises either way).
+                        give_up_unread=GIVE_UP_UNREAD)
 
 
 def run_video_text(request: VideoRequest, context: RunContext) -> VideoResult:
