@@ -23,6 +23,7 @@ from . import __version__
 from .cache_command import cache_group
 from .errors import EXIT_FAILURE, EXIT_USAGE, FramescribeError, is_user_os_error, user_error
 from .outputs import Output, check_output
+from .library.commands import register as register_library_commands
 
 if TYPE_CHECKING:
     from .api import Framescribe
@@ -455,6 +456,7 @@ def plugin_new_cmd(name: str, directory: str | None, capabilities: tuple[str, ..
 
 
 cli.add_command(cache_group)
+register_library_commands(cli)  # index, search: the library's commands live in framescribe.library
 
 
 def main(argv: Sequence[str] | None = None) -> int:
