@@ -131,8 +131,11 @@ def index_cmd(paths: tuple[str, ...], library_path: str | None, include: tuple[s
         if not quiet:
             click.echo(f"indexed {summary.indexed}, unchanged {summary.unchanged}, failed {len(summary.failed)}, "
                        f"removed {summary.removed} (library: {library.path})", err=True)
-    if summary.exit_code:
-        raise click.exceptions.Exit(summary.exit_code)
+    if summary.failed:
+        from ..errors import FramescribeError  # exit code 1, like any failed run
+
+        raise FramescribeError(f"{len(summary.failed)} of {summary.indexed + len(summary.failed)} files failed",
+                               hint="each failure is listed above and recorded in the library; the next run tries them again")
 
 
 @click.command("search", epilog=_EPILOG)
