@@ -20,7 +20,7 @@ from framescribe.library import Library
 from framescribe.media import ffmpeg_exe
 from framescribe.testing.media import make_text_image, make_text_video
 
-LIB_PLUGIN = str(Path(__file__).with_name("library_backends.py"))
+LIB_PLUGIN = "framescribe.testing.echo_backend"
 ECHO_CONFIG = """\
 [capabilities]
 video_text = ["lib-echo"]

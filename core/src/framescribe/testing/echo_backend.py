@@ -1,4 +1,6 @@
-"""A fast fake backend for the library's tests, loaded with --plugin by path (also in worker processes).
+"""A fast fake backend for library tests and benchmarks: ``--plugin framescribe.testing.echo_backend``.
+
+Loaded by module name, so worker processes and Dask workers find it too.
 
 ``lib-echo`` does all three capabilities. Its text is derived from the file's
 name and content (so an edit changes the results); a file whose name holds
@@ -12,10 +14,20 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import framescribe
-from framescribe import BackendSettings, BackendSpec, OcrResult, Segment, VideoResult
+from framescribe import (
+    BackendSettings,
+    BackendSpec,
+    ImageRequest,
+    OcrResult,
+    RunContext,
+    Segment,
+    VideoRequest,
+    VideoResult,
+)
 
 
 class EchoSettings(BackendSettings):
@@ -23,7 +35,7 @@ class EchoSettings(BackendSettings):
 
 
 @framescribe.hookimpl
-def register_backends(register):  # type: ignore[no-untyped-def]
+def register_backends(register: Callable[[BackendSpec], None]) -> None:
     register(BackendSpec.create("lib-echo", ["video_text", "transcribe", "image_ocr"], description="library test echo",
                                 settings=EchoSettings))
 
@@ -38,35 +50,41 @@ def _text(capability: str, path: Path, prefix: str) -> str:
     return f"{prefix} {capability} {path.stem} quarterly targets {digest}"
 
 
+def _prefix(context: RunContext) -> str:
+    settings = context.settings
+    return settings.prefix if isinstance(settings, EchoSettings) else "echo"
+
+
 def _log(capability: str, path: Path) -> None:
+    log = os.environ.get("LIB_ECHO_LOG")
+    if log:  # before the delay: a call killed mid-way is still seen to have started
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(f"{capability} {path}\n")
     delay = float(os.environ.get("LIB_ECHO_DELAY", "0") or 0)
     if delay:
         time.sleep(delay)
-    log = os.environ.get("LIB_ECHO_LOG")
-    if log:
-        with open(log, "a", encoding="utf-8") as f:
-            f.write(f"{capability} {path}\n")
 
 
-def _timed(capability: str, request, context) -> VideoResult:  # type: ignore[no-untyped-def]
-    text = _text(capability, request.media, context.settings.prefix)
+def _timed(capability: str, request: VideoRequest, context: RunContext) -> VideoResult:
+    assert request.media is not None
+    text = _text(capability, request.media, _prefix(context))
     return VideoResult([Segment(0.0, 1.5, text, confidence=0.9), Segment(1.5, 3.0, f"{capability} second line")],
                        duration=3.0, language="en")
 
 
 @framescribe.hookimpl
-def video_text(backend, request, context):  # type: ignore[no-untyped-def]
+def video_text(backend: str, request: VideoRequest, context: RunContext) -> VideoResult:
     return _timed("video_text", request, context)
 
 
 @framescribe.hookimpl
-def transcribe(backend, request, context):  # type: ignore[no-untyped-def]
+def transcribe(backend: str, request: VideoRequest, context: RunContext) -> VideoResult:
     return _timed("transcribe", request, context)
 
 
 @framescribe.hookimpl
-def image_ocr(backend, request, context):  # type: ignore[no-untyped-def]
-    text = _text("image_ocr", request.image, context.settings.prefix)
+def image_ocr(backend: str, request: ImageRequest, context: RunContext) -> list[OcrResult]:
+    text = _text("image_ocr", request.image, _prefix(context))
     pages = 1
     if request.image.suffix.lower() in (".tif", ".tiff"):
         from PIL import Image
