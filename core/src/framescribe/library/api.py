@@ -71,7 +71,7 @@ class Library:
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
         prune: bool = False,
-        jobs: int | None = None,
+        jobs: int = 1,
         executor: str = "local",
         scheduler: str | None = None,
         dask_client: Any = None,
@@ -84,11 +84,12 @@ class Library:
         ``config`` and ``plugins`` are those of the single-file commands; every
         worker builds its chains from them (``plugins`` given as files must be
         readable by the workers). ``executor`` is ``"local"`` (``jobs``
-        processes; 1 runs here) or ``"dask"`` (``scheduler`` address, or a
+        processes, started with ``spawn``: a script calling this with jobs > 1
+        needs the ``if __name__ == "__main__":`` guard; 1 runs here) or ``"dask"`` (``scheduler`` address, or a
         ``dask_client`` already connected).
         """
         from ..api import Framescribe
-        from .executors import DaskExecutor, Executor, LocalExecutor, default_jobs
+        from .executors import DaskExecutor, Executor, LocalExecutor
 
         if capabilities is not None:
             unknown = [c for c in capabilities if c not in CAPABILITIES]
@@ -103,7 +104,7 @@ class Library:
         if executor == "dask":
             runner = DaskExecutor(setup, scheduler, dask_client)
         elif executor == "local":
-            runner = LocalExecutor(jobs or default_jobs(), setup)
+            runner = LocalExecutor(jobs, setup)
         else:
             raise BadInput(f"unknown executor {executor!r}; choose local or dask")
         try:

@@ -106,6 +106,7 @@ def index_cmd(paths: tuple[str, ...], library_path: str | None, include: tuple[s
       framescribe index archive/ --executor dask --scheduler tcp://10.0.0.5:8786
     """
     from .api import Library
+    from .executors import default_jobs
 
     _logging(verbose, quiet)
     defaults = _library_defaults(config_path)
@@ -115,7 +116,7 @@ def index_cmd(paths: tuple[str, ...], library_path: str | None, include: tuple[s
         summary = library.index(
             paths, config=config_path, plugins=plugins,
             capabilities=[c for c in CAPABILITIES if c in capabilities] if capabilities else None,
-            include=include, exclude=exclude, prune=prune, jobs=jobs or defaults.get("jobs"),
+            include=include, exclude=exclude, prune=prune, jobs=jobs or defaults.get("jobs") or default_jobs(),
             executor=executor or defaults.get("executor", "local"), scheduler=scheduler or defaults.get("scheduler"),
             language=language, use_cache=not no_cache, progress=progress)
     finally:
