@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -10,8 +12,9 @@ from typing import Any
 import pytest
 
 from framescribe import Framescribe
-from framescribe.errors import BadInput
+from framescribe.errors import BadInput, MissingDependency
 from framescribe.library import Library
+from framescribe.library.work import Setup, Task, index_one
 from framescribe.testing.media import make_text_image
 
 from .conftest import LIB_PLUGIN, calls
@@ -173,3 +176,19 @@ def test_local_worker_processes_index_the_same(library: Library, media_dir: Path
         assert [(r.path, r.backends) for r in inline.media()] == [(r.path, r.backends) for r in library.media()]
     workers = {line.split()[1] for line in calls(tmp_path)}
     assert workers  # the echo backend ran
+
+
+def test_dask_is_imported_only_when_chosen(library: Library, media_dir: Path, index_kw: dict[str, Any],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    code = ("import sys, framescribe.cli, framescribe.library.executors; "
+            "assert 'distributed' not in sys.modules and 'dask' not in sys.modules")
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if the extra were not installed
+    with pytest.raises(MissingDependency) as raised:
+        library.index([media_dir], executor="dask", scheduler="tcp://127.0.0.1:8786", **index_kw)
+    assert "framescribe[dask]" in str(raised.value)
+
+
+def test_a_worker_that_cannot_read_a_file_says_so(tmp_path: Path) -> None:
+    outcome = index_one(Task(str(tmp_path / "only-on-the-client.mp4"), ("video_text",), Setup()))
+    assert outcome.error is not None and "shared filesystem" in outcome.error and outcome.results == {}
