@@ -139,3 +139,17 @@ def test_ctrl_c_keeps_every_finished_file_and_the_next_run_carries_on(media_dir:
     rerun = subprocess.run(args, env={**os.environ}, capture_output=True, text=True, timeout=120)
     summary = json.loads(rerun.stdout)
     assert summary["unchanged"] == kept and summary["indexed"] == 6 - kept
+
+
+def test_the_default_library_is_found_by_both_commands(media_dir: Path, tmp_path: Path, echo_config: Path,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    default = tmp_path / "data" / "default.sqlite3"
+    monkeypatch.setenv("FRAMESCRIBE_LIBRARY", str(default))
+    assert main(["search", "anything"]) == 2  # nothing indexed yet: said, not created
+    assert "does not exist" in capsys.readouterr().err and not default.exists()
+    default.parent.mkdir()
+    code, _, _ = _index(capsys, str(media_dir / "voice.wav"), "--config", str(echo_config), "-q")
+    assert code == 0 and default.is_file()
+    assert main(["search", "voice"]) == 0
+    assert str(media_dir / "voice.wav") in capsys.readouterr().out

@@ -162,11 +162,11 @@ def search_cmd(query: str, library_path: str | None, capability: str | None, med
       framescribe search 'invoice NOT draft' --media '*/2024/*' -n 5
     """
     from ..errors import BadInput
-    from .api import Library
+    from .api import Library, default_library_path
 
     defaults = _library_defaults(config_path)
-    path = _library_path(library_path, defaults)
-    if path is not None and not path.is_file():
+    path = _library_path(library_path, defaults) or default_library_path()
+    if not path.is_file():
         raise BadInput(f"library {path} does not exist", hint="index something first: framescribe index FOLDER --library FILE")
     with Library(path) as library:
         hits = library.search(query, capability=capability, media=media_glob, limit=limit)  # type: ignore[arg-type]

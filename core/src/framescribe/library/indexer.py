@@ -173,7 +173,18 @@ class Indexer:
         """Remove the library's files under ``roots`` that no longer exist."""
         prefixes = [str(r) for r in roots]
         gone = [p for p in self.store.paths()
-                if any(p == r or p.startswith(r.rstrip(os.sep) + os.sep) for r in prefixes) and not os.path.lexists(p)]
+                if any(p == r or p.startswith(r.rstrip(os.sep) + os.sep) for r in prefixes) and _gone(p)]
         for p in gone:
             self.store.remove(p)
         return len(gone)
+
+
+def _gone(path: str) -> bool:
+    """True only when ``path`` surely no longer exists: a folder we may not read now is not a deletion."""
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
