@@ -137,10 +137,11 @@ class DaskExecutor:
         completed = distributed.as_completed()
         queue = iter(tasks)
         exhausted = False
+        slots = self._slots()  # once per run: asking the scheduler per file would cost a round trip each
 
         def refill() -> None:
             nonlocal exhausted
-            while not exhausted and len(pending) < self._slots():
+            while not exhausted and len(pending) < slots:
                 task = next(queue, None)
                 if task is None:
                     exhausted = True

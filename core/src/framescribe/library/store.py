@@ -31,13 +31,14 @@ from typing import Any
 
 from ..errors import BadInput
 from ..types import Capability, OcrResult, Segment, VideoResult
-from .query import cjk_form, readable, to_fts
+from .query import cjk_form, positive_terms, readable, to_fts
+from .rank import bm25_scores
 
 SCHEMA_VERSION = 1
-# Above this many matches, bm25 ranks only the most recently indexed ones:
-# scoring every match costs 0.2-1.3 s for a frequent word over a million
-# segments (see docs/library.md, "How search stays fast").
-DEFAULT_CANDIDATES = 2000
+# Above this many matches, BM25 ranks only the most recently indexed ones:
+# FTS5's bm25() over every match costs 0.2-1.3 s for a frequent word over a
+# million segments (see docs/library.md, "How search stays fast").
+DEFAULT_CANDIDATES = 1000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -338,19 +339,22 @@ class LibraryStore:
             params.append(media_glob)
         source = "segments_fts" + (" JOIN segments s ON s.id = segments_fts.rowid" if filters else "")
         try:
-            bound = None
-            if candidates > 0:
-                # Cheap: FTS5 walks the doclists newest first and stops after candidates+1 matches.
-                probe = self.conn.execute(
+            terms = positive_terms(query)
+            if candidates > 0 and terms:
+                # Cheap: FTS5 walks the doclists newest first and stops after candidates+1 matches, never scoring.
+                probe = [r[0] for r in self.conn.execute(
                     f"SELECT segments_fts.rowid FROM {source} WHERE segments_fts MATCH ?{filters}"
-                    " ORDER BY segments_fts.rowid DESC LIMIT ?", (fts, *params, candidates + 1)).fetchall()
-                if len(probe) > candidates:
-                    bound = probe[candidates - 1][0]
-            window = "" if bound is None else " AND segments_fts.rowid >= ?"
-            ranked = self.conn.execute(
-                f"SELECT segments_fts.rowid, bm25(segments_fts) FROM {source}"
-                f" WHERE segments_fts MATCH ?{filters}{window} ORDER BY 2 LIMIT ?",
-                (fts, *params, *([] if bound is None else [bound]), limit)).fetchall()
+                    " ORDER BY segments_fts.rowid DESC LIMIT ?", (fts, *params, candidates + 1))]
+                # BM25 over at most `candidates` rows, scored in rank.py: FTS5's bm25() would first walk every
+                # match of every term for its statistics, the cost this bound exists to avoid.
+                exact_df = len(probe) if len(probe) <= candidates and len(terms) == 1 and not filters else None
+                total = self.conn.execute("SELECT max(id) FROM segments").fetchone()[0] or 1
+                scored = bm25_scores(self.conn, probe[:candidates], terms, total, exact_df)
+                ranked = sorted(scored, key=lambda r: (-r[1], -r[0]))[:limit]
+            else:
+                ranked = [(rowid, -score) for rowid, score in self.conn.execute(
+                    f"SELECT segments_fts.rowid, bm25(segments_fts) FROM {source}"
+                    f" WHERE segments_fts MATCH ?{filters} ORDER BY 2 LIMIT ?", (fts, *params, limit))]
             # Snippets and paths only for the rows shown, not for every candidate ranked.
             marks = ",".join("?" * len(ranked))
             details = {row[0]: row[1:] for row in self.conn.execute(
@@ -365,7 +369,7 @@ class LibraryStore:
                                hint='quote unusual words: "e-mail"; combine with AND, OR, NOT') from None
             raise
         rows = [(*details[rowid], score) for rowid, score in ranked if rowid in details]
-        return [Hit(path, cap, start, end, page or None, text, readable(snip), -score)
+        return [Hit(path, cap, start, end, page or None, text, readable(snip), score)
                 for path, cap, start, end, page, text, snip, score in rows]
 
 
