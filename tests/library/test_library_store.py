@@ -120,3 +120,22 @@ def test_a_library_from_a_newer_framescribe_is_refused_untouched(tmp_path: Path)
         conn.execute("UPDATE meta SET value='99' WHERE key='schema'")
     with pytest.raises(BadInput, match="newer"):
         Library(path)
+
+
+def test_bounded_ranking_agrees_with_fts5_bm25_when_it_sees_every_match(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(5)
+    words = ["budget", "review", "targets", "quarterly", "meeting", "notes", "plan", "team", "report", "draft"]
+    with Library(tmp_path / "l.sqlite3") as lib:
+        for i in range(40):
+            texts = [" ".join(rng.choice(words) for _ in range(rng.randint(2, 9))) for _ in range(5)]
+            lib.add(tmp_path / f"m{i:02d}.mp4", {"transcribe": _video(*texts)})
+        for query in ("budget", "budget review", '"quarterly targets"', "plan OR draft", "team NOT notes", "rep*"):
+            ours = lib.search(query, limit=5, candidates=10_000)  # every match is a candidate: scored in rank.py
+            exact = lib.search(query, limit=5, candidates=0)  # FTS5's bm25 over every match
+            assert ours and len(ours) == len(exact)
+            # The same formula; only the average length differs (the matches' own, not the library's).
+            assert ours[0].score == pytest.approx(exact[0].score, rel=0.35)
+            overlap = {(h.media, h.start) for h in ours} & {(h.media, h.start) for h in exact}
+            assert len(overlap) >= 3, query

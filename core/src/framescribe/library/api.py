@@ -153,7 +153,8 @@ class Library:
 
         ``media`` is a glob over absolute paths (``*/lectures/*``). When more
         than ``candidates`` segments match, only the most recently indexed
-        ``candidates`` of them are ranked (0 ranks every match; slower).
+        ``candidates`` of them are ranked (0 ranks every match with FTS5's
+        bm25; slower).
         """
         if limit < 1:
             raise BadInput(f"--limit {limit}: must be at least 1")

@@ -54,7 +54,8 @@ def bm25_scores(conn: sqlite3.Connection, rowids: Sequence[int], terms: Sequence
     idf = {}
     for term in terms:
         df = min(exact_df or document_frequency(conn, term), total_rows)
-        idf[term] = math.log(1 + (total_rows - df + 0.5) / (df + 0.5))
+        # FTS5's own IDF (a term in more than half the rows weighs almost nothing), so both rankings agree.
+        idf[term] = max(math.log((total_rows - df + 0.5) / (df + 0.5)), 1e-6)
     docs: dict[int, list[str]] = {}
     for first in range(0, len(rowids), 500):
         chunk = rowids[first:first + 500]

@@ -347,7 +347,8 @@ class LibraryStore:
                     " ORDER BY segments_fts.rowid DESC LIMIT ?", (fts, *params, candidates + 1))]
                 # BM25 over at most `candidates` rows, scored in rank.py: FTS5's bm25() would first walk every
                 # match of every term for its statistics, the cost this bound exists to avoid.
-                exact_df = len(probe) if len(probe) <= candidates and len(terms) == 1 and not filters else None
+                alone = len(terms) == 1 and terms[0].fts == fts and not filters  # the query is that one term
+                exact_df = len(probe) if alone and len(probe) <= candidates else None
                 total = self.conn.execute("SELECT max(id) FROM segments").fetchone()[0] or 1
                 scored = bm25_scores(self.conn, probe[:candidates], terms, total, exact_df)
                 ranked = sorted(scored, key=lambda r: (-r[1], -r[0]))[:limit]
