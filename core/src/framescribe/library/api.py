@@ -95,7 +95,12 @@ class Library:
             unknown = [c for c in capabilities if c not in CAPABILITIES]
             if unknown:
                 raise BadInput(f"unknown capability {unknown[0]!r}; choose from {', '.join(CAPABILITIES)}")
-        config_path = None if config is None else os.path.abspath(config)
+        from ..config import find_config
+
+        # Found here, as the CLI finds it, and handed to every worker by absolute path: a worker elsewhere
+        # has another working directory and environment.
+        found = find_config(config)
+        config_path = None if found is None else os.path.abspath(found)
         plugin_paths = tuple(os.path.abspath(p) if p.endswith(".py") or os.sep in p else p for p in plugins)
         setup = Setup(config_path, plugin_paths, use_cache, language)
         # The client checks the config once before any work, so a mistake there is a usage error, not N failures.
