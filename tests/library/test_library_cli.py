@@ -153,3 +153,18 @@ def test_the_default_library_is_found_by_both_commands(media_dir: Path, tmp_path
     assert code == 0 and default.is_file()
     assert main(["search", "voice"]) == 0
     assert str(media_dir / "voice.wav") in capsys.readouterr().out
+
+
+def test_shared_options_before_the_command_and_search_output_file(media_dir: Path, tmp_path: Path, echo_config: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    library = str(tmp_path / "lib.sqlite3")
+    code = main(["--config", str(echo_config), "--plugin", LIB_PLUGIN, "-q", "index", str(media_dir / "voice.wav"),
+                 "--library", library, "-j", "1", "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["indexed"] == 1
+    out = tmp_path / "hits.json"
+    assert main(["search", "voice", "--library", library, "-f", "json", "-o", str(out)]) == 0
+    assert capsys.readouterr().out == ""
+    assert json.loads(out.read_text())["results"][0]["media"] == str(media_dir / "voice.wav")
+    assert main(["search", "voice", "--library", library, "-o", library]) == 2  # never over the library
+    assert "library" not in capsys.readouterr().out
+    assert main(["search", "voice", "--library", library]) == 0

@@ -22,8 +22,8 @@ import click
 from . import __version__
 from .cache_command import cache_group
 from .errors import EXIT_FAILURE, EXIT_USAGE, FramescribeError, is_user_os_error, user_error
-from .outputs import Output, check_output
 from .library.commands import register as register_library_commands
+from .outputs import Output, check_output
 
 if TYPE_CHECKING:
     from .api import Framescribe
