@@ -75,7 +75,7 @@ def bench_index(files: int, runs: int) -> str:
         fs = Framescribe(None, use_cache=False)
         for p in paths:
             (fs.video_text if p.suffix == ".mp4" else fs.image_ocr)(p)
-        fs.state.close()
+        fs.close()
 
     def one_by_one_cli() -> None:
         for p in paths:

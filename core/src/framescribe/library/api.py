@@ -116,7 +116,7 @@ class Library:
             return Indexer(self.store, fs, setup, capabilities).run(
                 paths, runner, include=include, exclude=exclude, prune=prune, progress=progress)
         finally:
-            fs.state.close()
+            fs.close()
 
     def add(
         self,
