@@ -22,6 +22,7 @@ import click
 from . import __version__
 from .cache_command import cache_group
 from .errors import EXIT_FAILURE, EXIT_USAGE, FramescribeError, is_user_os_error, user_error
+from .library.commands import register as register_library_commands
 from .outputs import Output, check_output
 
 if TYPE_CHECKING:
@@ -455,6 +456,7 @@ def plugin_new_cmd(name: str, directory: str | None, capabilities: tuple[str, ..
 
 
 cli.add_command(cache_group)
+register_library_commands(cli)  # index, search: the library's commands live in framescribe.library
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -70,6 +70,8 @@ class Config:
     # backend -> key -> the ${VAR}s its value was filled from; and the value as written, to show instead.
     env_refs: dict[str, dict[str, list[EnvRef]]] = field(default_factory=dict, repr=False)
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # [library]: defaults of `framescribe index|search` (path, executor, scheduler, jobs)
+    library: dict[str, Any] = field(default_factory=dict)
 
     # Tables claimed by plugin commands (e.g. "serve"), ${VAR} expanded; each plugin validates its own.
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -133,13 +135,14 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any] | None = None
 
 def parse_config(data: Mapping[str, Any], path: Path | None) -> Config:
     where = str(path) if path else "config mapping"
-    unknown = set(data) - {"capabilities", "backends", "cache"}
+    unknown = set(data) - {"capabilities", "backends", "cache", "library"}
     claimed = plugin_tables() if unknown else set()
     if unknown - claimed:
-        allowed = ", ".join(["capabilities", "backends", "cache", *sorted(claimed)])
+        allowed = ", ".join(["capabilities", "backends", "cache", "library", *sorted(claimed)])
         raise ConfigError(f"{where}: unknown table or key {sorted(unknown - claimed)}; allowed: {allowed}")
     config = Config(path)
     config.cache_max_size_mb = _cache_table(data.get("cache", {}), where)
+    config.library = _library_table(data.get("library", {}), where)
     for name in sorted(unknown):
         table = data[name]
         if not isinstance(table, Mapping):
@@ -193,6 +196,30 @@ def _cache_table(table: Any, where: str) -> int:
 
 
 _UNSET = object()
+# [library] keys and what each must be: the defaults `framescribe index` and `search` use.
+LIBRARY_KEYS: dict[str, str] = {
+    "path": "a file name",
+    "executor": '"local" or "dask"',
+    "scheduler": 'a Dask scheduler address, e.g. "tcp://10.0.0.5:8786"',
+    "jobs": "a whole number of local worker processes, at least 1",
+}
+
+
+def _library_table(table: Any, where: str) -> dict[str, Any]:
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where}: [library] must be a table, e.g. [library] path = \"media.sqlite3\"")
+    for key, value in table.items():
+        if key not in LIBRARY_KEYS:
+            raise ConfigError(f"{where}: [library] unknown key {key!r}; allowed keys: {', '.join(LIBRARY_KEYS)}")
+        ok = {
+            "path": isinstance(value, str) and value != "",
+            "executor": value in ("local", "dask"),
+            "scheduler": isinstance(value, str) and value != "",
+            "jobs": isinstance(value, int) and not isinstance(value, bool) and value >= 1,
+        }[key]
+        if not ok:
+            raise ConfigError(f"{where}: [library].{key} = {value!r}: must be {LIBRARY_KEYS[key]}")
+    return dict(table)
 
 
 def plugin_tables() -> set[str]:

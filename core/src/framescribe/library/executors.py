@@ -1,0 +1,170 @@
+"""Where files are indexed: in this process, in local worker processes, or on a Dask cluster.
+
+An executor takes :class:`~framescribe.library.work.Task` s and yields each
+with its :class:`~framescribe.library.work.Outcome` as soon as it is done, in
+any order. It never touches the library: the client that iterates it is the
+one writer. Tasks are handed out a few at a time (twice the workers), so a run
+over a million files holds only that many in memory.
+
+``dask.distributed`` is imported only when the Dask executor is chosen
+(``pip install 'framescribe[dask]'``).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Protocol
+
+from ..errors import BadInput, MissingDependency
+from .work import Outcome, Setup, Task, index_one, warm
+
+log = logging.getLogger("framescribe.library")
+INSTALL_DASK = "pip install 'framescribe[dask]'"
+
+
+class Executor(Protocol):
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, Outcome]]: ...
+
+    def close(self) -> None: ...
+
+
+def default_jobs() -> int:
+    """One worker per core: indexing is CPU-bound, and the chains' own threads fill what is left."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def _failed(task: Task, message: str) -> Outcome:
+    return Outcome(task.path, "unknown", errors=[message])
+
+
+class LocalExecutor:
+    """``jobs`` worker processes (started with ``spawn``); ``jobs=1`` runs in this process."""
+
+    def __init__(self, jobs: int, setup: Setup) -> None:
+        if jobs < 1:
+            raise BadInput(f"-j {jobs}: the number of workers must be at least 1")
+        self.jobs = jobs
+        self.setup = setup
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the chains run threads (Tesseract readers) a forked child would inherit half-held.
+        return ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=warm, initargs=(self.setup,))
+
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, Outcome]]:
+        if self.jobs == 1:
+            for task in tasks:
+                yield task, index_one(task)
+            return
+        pending: dict[Future[Outcome], Task] = {}
+        queue = iter(tasks)
+        self._pool = self._new_pool()
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < 2 * self.jobs:
+                nxt = next(queue, None)
+                if nxt is None:
+                    exhausted = True
+                    break
+                pending[self._pool.submit(index_one, nxt)] = nxt
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in done:
+                task = pending.pop(fut)
+                try:
+                    yield task, fut.result()
+                except BrokenProcessPool:
+                    broken = True
+                    yield task, _failed(task, "the worker process indexing it died (out of memory or killed?)")
+            if broken:
+                # Every file still in the broken pool failed with it; the rest go to a fresh pool.
+                for task in list(pending.values()):
+                    yield task, _failed(task, "the worker process indexing it died (out of memory or killed?)")
+                pending.clear()
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor:
+    """Each file is one task on a ``dask.distributed`` cluster; this process stays the library's only writer.
+
+    A worker lost mid-task has its tasks rescheduled by the scheduler on
+    another worker (up to the scheduler's ``allowed-failures``); the outcome
+    of a file arrives here once, from whichever worker finished it, so no file
+    is written twice. A bad file is an outcome, not an exception, so it is
+    never retried.
+    """
+
+    def __init__(self, setup: Setup, scheduler: str | None = None, client: Any = None) -> None:
+        try:
+            import distributed
+        except ImportError:
+            raise MissingDependency("the Dask executor needs dask.distributed", hint=INSTALL_DASK) from None
+        self.setup = setup
+        self._distributed = distributed
+        self._own_client = client is None
+        if client is None:
+            if not scheduler:
+                raise BadInput("--executor dask needs a scheduler address",
+                               hint="--scheduler tcp://HOST:8786, or scheduler = \"tcp://...\" under [library] in the config")
+            try:
+                client = distributed.Client(scheduler, timeout="10s")
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise BadInput(f"cannot reach the Dask scheduler at {scheduler}: {exc}",
+                               hint="start one with `dask scheduler`, and workers with `dask worker ADDRESS`") from None
+        self.client = client
+
+    def _slots(self) -> int:
+        threads = self.client.nthreads()
+        return max(2, 2 * sum(threads.values()))
+
+    def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, Outcome]]:
+        distributed = self._distributed
+        pending: dict[Any, Task] = {}
+        completed = distributed.as_completed()
+        queue = iter(tasks)
+        exhausted = False
+        slots = self._slots()  # once per run: asking the scheduler per file would cost a round trip each
+
+        def refill() -> None:
+            nonlocal exhausted
+            while not exhausted and len(pending) < slots:
+                task = next(queue, None)
+                if task is None:
+                    exhausted = True
+                    return
+                # pure=False: a file's task runs again only when its worker was lost, never because a key repeats.
+                fut = self.client.submit(index_one, task, pure=False, retries=0)
+                pending[fut] = task
+                completed.add(fut)
+
+        refill()
+        for fut in completed:
+            task = pending.pop(fut)
+            try:
+                outcome = fut.result()
+            except distributed.KilledWorker as exc:
+                outcome = _failed(task, f"Dask lost every worker that tried this file ({exc})")
+            except Exception as exc:  # the task itself could not run on the worker (e.g. framescribe missing there)
+                outcome = _failed(task, f"the Dask worker could not run the task: {type(exc).__name__}: {exc}")
+            finally:
+                fut.release()
+            yield task, outcome
+            refill()
+
+    def close(self) -> None:
+        if self._own_client:
+            self.client.close()

@@ -1,0 +1,140 @@
+"""What a worker does with one file: find its streams, run the capabilities it has, report back.
+
+This runs wherever an executor sends it (the client itself, a local process,
+a Dask worker), so it takes and returns plain picklable values, never writes
+the library, and never raises for a bad file: a failure is part of the
+:class:`Outcome`, so an executor can tell "this file is bad" (recorded, not
+retried) from "this worker died" (retried elsewhere).
+
+Each process builds its :class:`~framescribe.Framescribe` once from the
+:class:`Setup` (a config path, never resolved secrets: a worker reads secrets
+from its own environment) and calls only its public capability methods.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import BadInput, FramescribeError
+from ..types import Capability, OcrResult, VideoResult
+from .walk import KIND_CAPABILITIES, kind_of
+
+if TYPE_CHECKING:
+    from ..api import Framescribe
+
+
+@dataclass(frozen=True)
+class Setup:
+    """How every worker builds its Framescribe: the same config and plugins as the client."""
+
+    config: str | None = None  # an absolute config path, or None to search as the CLI does
+    plugins: tuple[str, ...] = ()
+    use_cache: bool = True
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    path: str
+    capabilities: tuple[Capability, ...]  # what the user allows; the file's streams narrow it further
+    setup: Setup
+
+
+@dataclass
+class Outcome:
+    path: str
+    kind: str
+    duration: float | None = None
+    results: dict[Capability, VideoResult | list[OcrResult]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    worker: str = ""
+
+    @property
+    def error(self) -> str | None:
+        return "; ".join(self.errors) or None
+
+
+_FRAMESCRIBES: dict[tuple[Setup, bytes], Framescribe] = {}
+
+
+def framescribe_for(setup: Setup) -> Framescribe:
+    """One Framescribe per process, setup and config content (plugins load once, not once per file)."""
+    from ..config import find_config
+
+    found = find_config(setup.config)
+    # The config's bytes are part of the key: an edited config between runs must not meet stale settings.
+    key = (setup, found.read_bytes() if found else b"")
+    if key not in _FRAMESCRIBES:
+        from ..api import Framescribe
+
+        _FRAMESCRIBES[key] = Framescribe(setup.config, plugins=setup.plugins, use_cache=setup.use_cache)
+    return _FRAMESCRIBES[key]
+
+
+def capabilities_of(path: Path, allowed: tuple[Capability, ...]) -> tuple[str, float | None, list[Capability]]:
+    """(kind, duration, capabilities) of ``path`` from its suffix and, for video and audio, its streams."""
+    kind = kind_of(path)
+    if kind == "image":
+        return kind, None, [c for c in KIND_CAPABILITIES["image"] if c in allowed]
+    from ..media import probe
+
+    try:
+        info = probe(path)
+    except BadInput:
+        if kind == "unknown" and "image_ocr" in allowed:  # perhaps an image with an unusual name
+            return "image", None, ["image_ocr"]
+        raise
+    # An audio file's "video" stream is its cover picture, not something to read text from.
+    if info.video and kind != "audio":
+        caps: list[Capability] = ["video_text", "transcribe"] if info.audio else ["video_text"]
+        kind = "video"
+    elif info.audio:
+        caps, kind = ["transcribe"], "audio"
+    else:
+        raise BadInput(f"{path}: no video or audio stream")
+    return kind, info.duration, [c for c in caps if c in allowed]
+
+
+def index_one(task: Task) -> Outcome:
+    """Run every capability ``task.path`` has; failures are recorded in the outcome, never raised."""
+    path = Path(task.path)
+    outcome = Outcome(task.path, kind_of(path), worker=f"{socket.gethostname()}:{os.getpid()}")
+    if not os.access(path, os.R_OK):
+        why = "does not exist" if not path.exists() else "is not readable"
+        outcome.errors.append(f"{path} {why} on worker {outcome.worker}"
+                              " (workers need the media on a shared filesystem at the same path)")
+        return outcome
+    try:
+        fs = framescribe_for(task.setup)
+        outcome.kind, outcome.duration, caps = capabilities_of(path, task.capabilities)
+    except FramescribeError as exc:
+        outcome.errors.append(exc.message)
+        return outcome
+    language = task.setup.language
+    for cap in caps:
+        try:
+            if cap == "image_ocr":
+                outcome.results[cap] = fs.image_ocr(path, language=language)
+            elif cap == "video_text":
+                outcome.results[cap] = fs.video_text(path, language=language)
+            else:
+                outcome.results[cap] = fs.transcribe(path, language=language)
+        except FramescribeError as exc:
+            outcome.errors.append(f"{cap}: {exc.message}")
+        except Exception as exc:  # a crash in one file must not end the batch
+            outcome.errors.append(f"{cap}: unexpected {type(exc).__name__}: {exc}")
+    if outcome.duration is None:
+        durations = [r.duration for r in outcome.results.values() if isinstance(r, VideoResult) and r.duration]
+        outcome.duration = max(durations, default=None)
+    return outcome
+
+
+def warm(setup: Setup) -> None:
+    """Build the process's Framescribe ahead of the first file (a pool's initializer)."""
+    with contextlib.suppress(FramescribeError):  # reported per file by index_one
+        framescribe_for(setup)

@@ -1,0 +1,115 @@
+"""The Dask executor on a real cluster: worker processes on loopback, one killed mid-batch."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from framescribe.errors import BadInput
+from framescribe.library import Library
+from framescribe.testing.media import make_text_image
+
+from .conftest import calls
+
+distributed = pytest.importorskip("distributed", reason="the dask extra: pip install 'framescribe[dask]'")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    # Worker processes take the environment of the moment they start: no entry-point plugins, and a
+    # result cache of their own (never the user's). Restored after, so other modules see no change.
+    saved = {k: os.environ.get(k) for k in ("FRAMESCRIBE_PLUGINS", "FRAMESCRIBE_CACHE_DIR")}
+    os.environ["FRAMESCRIBE_PLUGINS"] = ""
+    os.environ["FRAMESCRIBE_CACHE_DIR"] = str(tmp_path_factory.mktemp("dask-cache"))
+    try:
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                      dashboard_address=None, worker_dashboard_address=None) as c:
+            yield c
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def client(cluster: Any) -> Iterator[Any]:
+    with distributed.Client(cluster) as c:
+        c.wait_for_workers(2, timeout=60)
+        yield c
+
+
+def _setenv(client: Any, **values: str) -> None:
+    """Set environment variables in every worker process (a closure, so it travels by value)."""
+    client.run(lambda: os.environ.update(values))
+
+
+def _images(folder: Path, n: int) -> Path:
+    folder.mkdir()
+    for i in range(n):
+        make_text_image(folder / f"page{i:02d}.png", f"PAGE {i}", size=(96, 32))
+    return folder
+
+
+def test_dask_indexes_like_local_and_a_bad_file_is_not_retried(client: Any, media_dir: Path, tmp_path: Path,
+                                                               index_kw: dict[str, Any]) -> None:
+    _setenv(client, LIB_ECHO_LOG=str(tmp_path / "calls.log"))
+    (media_dir / "broken-scan.png").write_bytes(b"\x89PNG broken")
+    with Library(tmp_path / "dask.sqlite3") as lib:
+        summary = lib.index([media_dir], executor="dask", dask_client=client,
+                            **{k: v for k, v in index_kw.items() if k != "jobs"})
+        dask_rows = [(Path(r.path).name, r.status, r.backends) for r in lib.media()]
+    with Library(tmp_path / "local.sqlite3") as lib:
+        lib.index([media_dir], **index_kw)
+        local_rows = [(Path(r.path).name, r.status, r.backends) for r in lib.media()]
+    assert dask_rows == local_rows
+    assert summary.indexed == 6 and {Path(m).name for m, _ in summary.failed} == {"broken.mp4", "broken-scan.png"}
+    tried = Counter(line for line in calls(tmp_path) if "broken-scan" in line)
+    assert list(tried.values()) == [2]  # once on Dask, once locally: bad input is never retried
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_writes_nothing_twice(
+        client: Any, tmp_path: Path, index_kw: dict[str, Any]) -> None:
+    folder = _images(tmp_path / "many", 12)
+    log = tmp_path / "calls.log"
+    _setenv(client, LIB_ECHO_LOG=str(log), LIB_ECHO_DELAY="0.4")
+    pids = client.run(os.getpid)
+    killed: list[int] = []
+
+    def progress(done: int, total: int, path: str) -> None:
+        if not killed:  # after the first file, a worker busy with the next ones
+            busy = [address for address, keys in client.processing().items() if keys]
+            victim = pids[busy[0]]
+            os.kill(victim, signal.SIGKILL)
+            killed.append(victim)
+
+    try:
+        with Library(tmp_path / "lib.sqlite3") as lib:
+            summary = lib.index([folder], executor="dask", dask_client=client, progress=progress,
+                                **{k: v for k, v in index_kw.items() if k != "jobs"})
+            rows = lib.store.conn.execute(
+                "SELECT m.path, count(s.id) FROM media m LEFT JOIN segments s ON s.media_id = m.id GROUP BY m.path"
+            ).fetchall()
+    finally:
+        _setenv(client, LIB_ECHO_DELAY="0")
+    assert killed
+    assert summary.failed == [] and summary.indexed == 12
+    assert len(rows) == 12 and all(n == 1 for _, n in rows)  # each file once, with its one page
+    started = Counter(line.split()[1] for line in log.read_text().splitlines())
+    assert set(started) == {str(p) for p in folder.iterdir()}
+    # The killed worker's file started twice (there, then elsewhere) but was written once.
+    assert max(started.values()) >= 2
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker for the next test
+
+
+def test_an_unreachable_scheduler_is_a_clear_usage_error(tmp_path: Path, index_kw: dict[str, Any]) -> None:
+    with Library(tmp_path / "lib.sqlite3") as lib, pytest.raises(BadInput, match="cannot reach the Dask scheduler"):
+        lib.index([tmp_path], executor="dask", scheduler="tcp://127.0.0.1:1",
+                  **{k: v for k, v in index_kw.items() if k != "jobs"})
