@@ -53,12 +53,16 @@ def make_text_video(
     size: tuple[int, int] = (640, 360),
     fps: int = 10,
 ) -> Path:
-    """Write an MPEG-4 video showing each ``(start, end, text)`` card; blank white between cards."""
+    """Write a video showing each ``(start, end, text)`` card; blank white between cards.
+
+    MPEG-4 Part 2 for most names; a ``.webm`` name gets VP8, which browsers play (tests of a web page).
+    """
     import cv2
 
     out = Path(path)
     duration = max(end for _, end, _ in cards) if cards else 1.0
-    fourcc = cv2.VideoWriter_fourcc(*"mp4v")  # type: ignore[attr-defined]
+    codec = "VP80" if out.suffix.lower() == ".webm" else "mp4v"
+    fourcc = cv2.VideoWriter_fourcc(*codec)  # type: ignore[attr-defined]
     writer = cv2.VideoWriter(str(out), fourcc, fps, size)
     if not writer.isOpened():
         raise OSError(f"OpenCV could not open a video writer for {out}")

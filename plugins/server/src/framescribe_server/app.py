@@ -145,6 +145,10 @@ def create_app(ctx: ServerContext) -> FastAPI:
     app.add_exception_handler(Exception, errors.unexpected_error)
     for module in (api_videoindex, api_imagehq, api_ocrservices, api_openai):
         app.include_router(module.router)
+    if ctx.library is not None:  # the page (web/) looks at the library; without one there is nothing to show
+        from . import web
+
+        web.install(app, ctx)
 
     @app.get("/healthz", tags=["server"])
     async def healthz() -> dict[str, Any]:

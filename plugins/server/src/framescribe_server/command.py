@@ -44,13 +44,13 @@ def serve_command(host: str | None, port: int | None, data_dir: str | None, libr
     settings = load_settings(fs.config.tables.get("serve", {}), fs.config.origin, host=host, port=port, data_dir=data_dir,
                              library=library)
     check_exposure(settings)
+    library = None
     if settings.library is not None:
-        from framescribe import ConfigError
+        from .web.open import open_library
 
-        raise ConfigError("--library needs the framescribe library, which this installation does not have yet",
-                          hint="run without --library (the server works without it)")
+        library = open_library(settings.library)
     directory = Path(settings.data_dir) if settings.data_dir else default_data_dir()
-    ctx = build_context(fs, settings, directory, plugins=opts["plugins"], use_cache=not opts["no_cache"])
+    ctx = build_context(fs, settings, directory, plugins=opts["plugins"], use_cache=not opts["no_cache"], library=library)
     app = create_app(ctx)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None, access_log=opts["verbose"] >= 2,
                             timeout_graceful_shutdown=max(1, int(settings.shutdown_grace)), server_header=False)
