@@ -16,7 +16,7 @@ from framescribe.cli import common_options
 @click.option("--host", metavar="ADDRESS", help="Address to listen on [default: 127.0.0.1; others need API keys].")
 @click.option("--port", type=click.IntRange(0, 65535), help="TCP port [default: 8000].")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where records and uploads live [default: user data dir].")
-@click.option("--library", type=click.Path(dir_okay=False), help="Also add finished videos and images to this library.")
+@click.option("--library", type=click.Path(dir_okay=False), help="Show this library on the page at / (with its uploads).")
 @common_options
 def serve_command(host: str | None, port: int | None, data_dir: str | None, library: str | None, **opts: Any) -> None:
     """Serve the video-indexing, ImageHQ, OCR Services and OpenAI transcription APIs on HOST:PORT.
