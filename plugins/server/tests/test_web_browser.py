@@ -64,7 +64,7 @@ def video_ready(page: Any) -> None:
 
 
 def open_upload_form(page: Any) -> None:
-    if not page.locator("details.upload").evaluate("d => d.open"):
+    if page.locator("details.upload[open]").count() == 0:
         page.locator("summary", has_text="Upload").click()
 
 
@@ -266,3 +266,35 @@ def test_a_form_post_from_another_site_is_refused(server: ServerProcess, library
     files = {"file": ("clip.webm", library.video.read_bytes(), "video/webm")}
     answer = httpx.post(server.url + "/upload", files=files, headers={"Origin": "https://attacker.example"})
     assert answer.status_code == 403
+
+
+def test_with_javascript_off_everything_but_the_sync_works(browser: Any, server: ServerProcess, library: WebLibrary,
+                                                           tmp_path: Path) -> None:
+    from framescribe.testing import make_text_image
+
+    context = browser.new_context(base_url=server.url, java_script_enabled=False, accept_downloads=True)
+    context.set_default_timeout(10_000)
+    try:
+        tab = context.new_page()
+        tab.goto("/")
+        tab.get_by_role("searchbox").fill("slide")
+        tab.get_by_role("button", name="Search").click()
+        tab.locator("li.hit a").first.click()
+        # The hit's time reaches the player by the source's media fragment, and the line is marked by the server.
+        assert tab.locator("video").get_attribute("src").endswith("/file#t=2")
+        assert tab.locator("#here").get_attribute("data-start") == "2.000"
+        with tab.expect_download() as info:
+            tab.locator("section[data-capability=video_text]").get_by_role("link", name="VTT", exact=True).click()
+        assert Path(info.value.path()).read_text().startswith("WEBVTT")
+        # An upload's page refreshes itself (<noscript> meta refresh) until the job is done.
+        image = make_text_image(tmp_path / "slow-1.5-nojs.png", "NO SCRIPT")
+        tab.goto("/")
+        open_upload_form(tab)
+        tab.locator("input[type=file]").set_input_files(str(image))
+        tab.get_by_role("button", name="Upload", exact=True).click()
+        tab.wait_for_url("**/jobs/*")
+        tab.get_by_role("link", name="Open the result").wait_for(timeout=30_000)
+        tab.get_by_role("link", name="Open the result").click()
+        assert tab.locator("section[data-capability=image_ocr] .line").inner_text() == "slow slow-1.5-nojs.png"
+    finally:
+        context.close()
