@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from typing import Any
 
 from framescribe.library import Hit, Library, MediaRecord
@@ -27,6 +28,7 @@ class Catalog:
         self.library = library
         self._lock = threading.Lock()
         self._paths: dict[str, str] = {}  # id -> path, filled from the library when an id is not known yet
+        self._read_at = float("-inf")
 
     def path_of(self, mid: str) -> str | None:
         """The library path of ``mid``, or None when the library holds no such file."""
@@ -34,12 +36,18 @@ class Catalog:
             return None
         with self._lock:
             path = self._paths.get(mid)
-            if path is None:  # a file added since (an upload, a run of framescribe index): read the paths again
+            if path is None and self._stale():  # a file added since (an upload, framescribe index): read again
                 self._paths = {media_id(p): p for p in self.library.store.paths()}
+                self._read_at = time.monotonic()
                 path = self._paths.get(mid)
             if path is not None and self.library.get(path) is None:  # removed from the library since
                 return None
             return path
+
+    def _stale(self) -> bool:
+        """Whether the paths may have changed: another count, or a while since they were read. So a stream of
+        made-up ids cannot make every request read every path of a large library."""
+        return self.library.count() != len(self._paths) or time.monotonic() - self._read_at > REREAD_AFTER
 
     def page(self, offset: int, limit: int, status: str | None) -> tuple[list[MediaRecord], int]:
         with self._lock:
@@ -63,5 +71,6 @@ class Catalog:
             self._paths[media_id(path)] = path
 
 
+REREAD_AFTER = 5.0  # seconds
 # Private-use characters around a match in a snippet: the snippet is escaped first, then these become <mark>.
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
