@@ -133,7 +133,7 @@ def test_plugin_tables_are_kept_for_their_plugin_and_unclaimed_ones_are_errors(t
     text = '[acme]\nport = 9\ntokens = ["${ACME_TOKEN}", "${ACME_UNSET}", "plain"]\nsecret = "${ACME_UNSET}"\n'
     config = load_config(write(tmp_path / "c.toml", text))
     assert config.tables == {"acme": {"port": 9, "tokens": ["t0ken", "plain"]}}  # unset ${VAR}s add nothing
-    with pytest.raises(ConfigError, match=r"unknown table or key \['acmee'\]; allowed: capabilities, backends, cache, acme"):
+    with pytest.raises(ConfigError, match=r"unknown table or key \['acmee'\]; allowed: capabilities, backends, cache, library, acme"):
         load_config(write(tmp_path / "typo.toml", "[acmee]\nport = 9\n"))
     with pytest.raises(ConfigError, match=r"\[acme\] must be a table"):
         load_config(write(tmp_path / "flat.toml", 'acme = "x"\n'))

@@ -160,7 +160,7 @@ def run_serve(tmp_path: Path, *args: str, config: str = "", keys: str = "") -> s
     ([], '[serve]\napi_keys = ["tiny-key-7"]\n', "", "at least 16 characters"),
     ([], "", "tiny-key-7", "at least 16 characters"),
     ([], "[serve]\nworkerz = 2\n", "", "unknown key 'workerz'"),
-    ([], "[server]\nworkers = 2\n", "", "unknown table or key ['server']; allowed: capabilities, backends, cache, serve"),
+    ([], "[server]\nworkers = 2\n", "", "unknown table or key ['server']; allowed: capabilities, backends, cache, library, serve"),
 ])
 def test_bad_settings_are_refused_with_exit_code_2(tmp_path: Path, args: list[str], config: str, keys: str, message: str) -> None:
     proc = run_serve(tmp_path, *args, config=config, keys=keys)

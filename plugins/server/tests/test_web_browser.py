@@ -14,17 +14,16 @@ from typing import Any
 
 import httpx
 import pytest
+from web_library import BULK, HOSTILE, SPEECH, VIDEO_TEXT, WebLibrary, build_library, web_server
 
 from framescribe_server.testing import ServerProcess
-
-from .web_library import BULK, HOSTILE, SPEECH, VIDEO_TEXT, WebLibrary, build_library, web_server
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install -e 'plugins/server[test]'")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 if not os.path.exists(CHROMIUM):  # a missing browser must fail loudly in CI, where .ci/apt-packages.txt installs it
-    pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium chromium-driver (.ci/apt-packages.txt)", pytrace=False)
+    pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/apt-packages.txt)", pytrace=False)
 
 
 @pytest.fixture(scope="module")

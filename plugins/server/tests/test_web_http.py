@@ -9,12 +9,11 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from server_testkit import KEY_A
+from web_library import HOSTILE, WebLibrary, build_library, web_server
 
 from framescribe.testing.hostile import assert_no_secret
 from framescribe_server.testing import ServerProcess
-
-from .conftest import KEY_A
-from .web_library import HOSTILE, WebLibrary, build_library, web_server
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from server_testkit import FAKE, FAKE_CHAINS, SLOW, hermetic_env
+
 from framescribe import OcrResult, Segment, VideoResult
 from framescribe.library import Library
 from framescribe.testing import make_text_image, make_text_video
 from framescribe.types import Block, Box, Line, Word
 from framescribe_server.testing import ServerProcess
 from framescribe_server.web.catalog import media_id
-
-from .conftest import FAKE, FAKE_CHAINS, SLOW, hermetic_env
 
 HOSTILE = "<script>alert(1)</script> & friends"
 VIDEO_TEXT = [(0.0, 2.0, "quarterly targets are up"), (2.0, 4.0, "second slide"), (4.0, 6.0, "the end")]
