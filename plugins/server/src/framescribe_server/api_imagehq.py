@@ -24,11 +24,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from framescribe import OcrResult
+from framescribe import FramescribeError, OcrResult
 from framescribe.formats import format_ocr
 from framescribe.images import FORMATS, sniff
 
-from . import uploads
+from . import landing, uploads
 from .context import ServerContext, Slot, ctx_of, iso, owner
 from .errors import ApiError
 from .store import FAILED, QUEUED, RUNNING, SUCCEEDED, Job
@@ -170,7 +170,13 @@ def run(ctx: ServerContext, job: Job, progress: Callable[[float], None]) -> dict
     warnings: list[dict[str, str]] = []
     inputs = req["inputs"]
     for i, item in enumerate(inputs):
-        found = ctx.chains.call("image_ocr", Path(item["path"]), language=language, layout=layout)
+        try:
+            found = ctx.chains.call("image_ocr", Path(item["path"]), language=language, layout=layout)
+        except FramescribeError as exc:  # the job fails; the library keeps the file with the reason
+            landing.land(ctx, job.id, Path(item["path"]), {}, kind="image", part=str(i),
+                         error=f"image_ocr: {ctx.scrub(exc.message)}")
+            raise
+        landing.land(ctx, job.id, Path(item["path"]), {"image_ocr": found}, kind="image", part=str(i))
         for r in found:
             for s in r.skipped:
                 warnings.append({"code": "backend_skipped", "message": f"{item['filename']}: {s.backend} skipped: {ctx.scrub(s.reason)}"})

@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from framescribe import BadInput, FramescribeError
 from framescribe.media import MediaInfo, probe
 
-from . import uploads
+from . import landing, uploads
 from .context import ServerContext, Slot, ctx_of, iso, new_id, owner
 from .errors import ApiError
 from .jobs import JobFailed
@@ -222,17 +222,23 @@ def run(ctx: ServerContext, job: Job, progress: Callable[[float], None]) -> dict
                 progress(lo + (hi - lo) * min(1.0, done / total))
         return report
 
+    duration = req["metadata"].get("duration")
     try:
-        text = ctx.chains.call("video_text", video, part(0, 60), language=language).to_dict()
+        text = ctx.chains.call("video_text", video, part(0, 60), language=language)
     except FramescribeError as exc:
-        raise JobFailed(f"no text in video: {ctx.scrub(exc.message)}", "video_file_broken" if isinstance(exc, BadInput)
-                        else "indexing_failed") from None
+        message = f"no text in video: {ctx.scrub(exc.message)}"
+        landing.land(ctx, job.id, video, {}, kind="video", error=message, duration=duration)
+        raise JobFailed(message, "video_file_broken" if isinstance(exc, BadInput) else "indexing_failed") from None
+    results: dict[str, Any] = {"video_text": text}
     try:
         progress(60)
-        speech = ctx.chains.call("transcribe", video, part(60, 99), language=language, transcript=req.get("transcript")).to_dict()
-    except FramescribeError as exc:
+        results["transcribe"] = ctx.chains.call("transcribe", video, part(60, 99), language=language,
+                                                transcript=req.get("transcript"))
+        speech = results["transcribe"].to_dict()
+    except FramescribeError as exc:  # the task is ready without it; the transcription endpoint tells why
         speech = {"error": ctx.scrub(exc.message)}
     video_id = new_id()
-    ctx.store.add_video(Video(video_id, job.owner, req["index_id"], job.id, job.created, req["metadata"], text, speech),
-                        ctx.expires(job.created))
+    ctx.store.add_video(Video(video_id, job.owner, req["index_id"], job.id, job.created, req["metadata"], text.to_dict(),
+                              speech), ctx.expires(job.created))
+    landing.land(ctx, job.id, video, results, kind="video", duration=duration)
     return {"video_id": video_id}

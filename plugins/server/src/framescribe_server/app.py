@@ -45,6 +45,10 @@ def build_context(fs: Framescribe, settings: ServeSettings, data_dir: Path, *, p
     chains = Chains(fs, processes=settings.workers if settings.isolation == "process" else 0, plugins=plugins,
                     use_cache=use_cache)
     ctx = ServerContext(fs, settings, data_dir, store, Keys(settings.keys(), data_dir), chains, library=library)
+    if library is not None:  # finished jobs land in it (landing.py), uploads of the page too: one lock for all
+        from .web.catalog import Catalog
+
+        ctx.catalog = Catalog(library)
     runners = {
         api_videoindex.API: lambda job, progress: api_videoindex.run(ctx, job, progress),
         api_imagehq.API: lambda job, progress: api_imagehq.run(ctx, job, progress),

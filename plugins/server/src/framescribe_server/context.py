@@ -42,6 +42,7 @@ class ServerContext:
     chains: Chains
     pool: JobPool | None = None
     library: Any = None  # a framescribe library, when --library is given
+    catalog: Any = None  # web.catalog.Catalog on that library: every write to it goes through its lock
     started: float = field(default_factory=time.time)
 
     @property

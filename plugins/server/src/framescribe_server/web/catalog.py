@@ -4,8 +4,8 @@ A media id is a hash of the file's path in the library. The page never takes a p
 is looked up among the library's own paths, so only files the library holds can be named, and nothing like
 ``../../etc/passwd`` means anything. Ids are stable across restarts (the same path gives the same id).
 
-The library's SQLite connection is shared by the request threads and the job pool's workers (uploads add
-to it), so every call goes through :class:`Catalog` under one lock.
+The library's SQLite connection is shared by the request threads and the job pool's workers (uploads and
+the APIs' finished jobs add to it, see :mod:`..landing`), so every call goes through :class:`Catalog` under one lock.
 """
 
 from __future__ import annotations
@@ -65,9 +65,9 @@ class Catalog:
         with self._lock:
             return self.library.search(query, limit=limit, mark=(MARK_OPEN, MARK_CLOSE))
 
-    def add(self, path: str, results: Any, *, error: str | None, kind: str) -> None:
+    def add(self, path: str, results: Any, *, error: str | None, kind: str, duration: float | None = None) -> None:
         with self._lock:
-            self.library.add(path, results, error=error, kind=kind)
+            self.library.add(path, results, error=error, kind=kind, duration=duration)
             self._paths[media_id(path)] = path
 
 

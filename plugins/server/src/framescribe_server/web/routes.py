@@ -87,8 +87,8 @@ class Web:
 
 def install(app: FastAPI, ctx: ServerContext) -> None:
     """Add the page to ``app``: its routes, its assets under ``/assets``, and the upload jobs' runner."""
-    assert ctx.pool is not None and ctx.library is not None
-    web = Web(ctx, Catalog(ctx.library), Sessions())
+    assert ctx.pool is not None and ctx.catalog is not None
+    web = Web(ctx, ctx.catalog, Sessions())
     app.state.web = web
     ctx.pool.runners[upload.API] = lambda job, progress: upload.run(ctx, web.catalog, job, progress)
     app.include_router(router)
