@@ -95,6 +95,17 @@ def test_a_failed_imagehq_job_is_in_the_library_with_its_reason(library_server: 
         assert str(server.data_dir) not in failed[0].error  # server paths are scrubbed, as in the API's answer
 
 
+def test_a_failed_video_task_is_in_the_library_with_its_reason(library_server: tuple[ServerProcess, Path],
+                                                                media: dict[str, Path]) -> None:
+    server, library = library_server
+    task = _task(server, media["video"], "crash-talk.mp4")  # slow_backends raises on crash* names
+    assert task["status"] == "failed", task
+    with Library(library) as lib:
+        failed = [r for r in lib.media(status="failed") if r.path.endswith("crash-talk.mp4")]
+        assert len(failed) == 1 and failed[0].error == task["error"]["message"] and failed[0].kind == "video"
+        assert Path(failed[0].path).is_file()  # kept, so the page can still offer the file
+
+
 def test_without_a_library_nothing_is_written(tmp_path_factory: pytest.TempPathFactory, media: dict[str, Path]) -> None:
     root = tmp_path_factory.mktemp("no-library")
     with make_server(root, chains=CHAINS, serve={"workers": 1, "max_upload_mb": 5, "isolation": "thread"}) as server:
