@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,22 +21,10 @@ from framescribe.evaluate import score_segments
 from framescribe.formats import read_timed_text
 from framescribe.media import ffmpeg_exe
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
+from .bench_loader import BENCH, load_bench
 
-
-def _load(name: str) -> ModuleType:
-    if str(BENCH) not in sys.path:
-        sys.path.insert(0, str(BENCH))  # make_clips imports its siblings by plain name
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-clipgen = _load("clipgen")
-make_clips = _load("make_clips")
+clipgen = load_bench("clipgen")
+make_clips = load_bench("make_clips")  # imports its siblings by plain name
 
 WHITE = clipgen.Style("DejaVuSans-Bold.ttf", 0.12, (255, 255, 255), outline=(0, 0, 0))
 STILL = (clipgen.Shot("chelsea", 10.0),)

@@ -69,8 +69,19 @@ def _outcomes(result: pytest.RunResult) -> dict[str, str]:
     return out
 
 
+def _run_kit(pytester: pytest.Pytester, tests: str, *options: str,
+             plugins: dict[str, str] | None = None) -> tuple[pytest.RunResult, dict[str, str]]:
+    """Write the ``plugins`` modules (name -> source) and ``tests`` (a module of kit subclasses), run pytest on
+    them in a subprocess with ``options``: its result, and each test's outcome (see ``_outcomes``)."""
+    for name, source in (plugins or {}).items():
+        pytester.makepyfile(**{name: source})
+    pytester.makepyfile(test_kit=tests)
+    result = pytester.runpytest_subprocess("-rA", "-p", "no:cacheprovider", *options)
+    return result, _outcomes(result)
+
+
 def test_fake_echo_passes_the_contract_and_fails_where_it_cuts_corners(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_echo=f"""
+    _, outcomes = _run_kit(pytester, f"""
         from framescribe.testing import BackendConformance
 
         class TestEcho(BackendConformance):
@@ -78,8 +89,6 @@ def test_fake_echo_passes_the_contract_and_fails_where_it_cuts_corners(pytester:
             plugins = [{str(FAKE_PLUGIN)!r}]
             load_installed = False
     """)
-    result = pytester.runpytest_subprocess("-rA", "-p", "no:cacheprovider")
-    outcomes = _outcomes(result)
     failed = sorted(k for k, v in outcomes.items() if v != "PASSED")
     # fake-echo answers any file (it never parses media), has no layout, and answers 0-30 s whatever the range
     # and the media's length: exactly those checks fail.
@@ -103,16 +112,14 @@ def test_fake_echo_passes_the_contract_and_fails_where_it_cuts_corners(pytester:
 
 
 def test_capabilities_a_backend_lacks_are_deselected_not_skipped(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_bad=f"""
+    result, outcomes = _run_kit(pytester, f"""
         from framescribe.testing import BackendConformance
 
         class TestBad(BackendConformance):
             backend = "fake-bad"   # video_text and image_ocr, no transcribe
             plugins = [{str(FAKE_PLUGIN)!r}]
             load_installed = False
-    """)
-    result = pytester.runpytest_subprocess("-rA", "-p", "no:cacheprovider", "-k", "time_range")
-    outcomes = _outcomes(result)
+    """, "-k", "time_range")
     assert set(outcomes) == {"TestBad::test_time_range[video_text]"}
     assert outcomes["TestBad::test_time_range[video_text]"] == "FAILED"  # fake-bad rejects the sample video
     assert "skipped" not in result.outlines[-1]
@@ -120,8 +127,7 @@ def test_capabilities_a_backend_lacks_are_deselected_not_skipped(pytester: pytes
 
 
 def test_the_kit_catches_a_broken_plugin(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(broken_plugin=BROKEN_PLUGIN)
-    pytester.makepyfile(test_broken="""
+    result, outcomes = _run_kit(pytester, """
         from framescribe.testing import BackendConformance
 
         class TestBroken(BackendConformance):
@@ -132,9 +138,7 @@ def test_the_kit_catches_a_broken_plugin(pytester: pytest.Pytester) -> None:
 
         class TestBrokenWithoutKey(TestBroken):
             settings = {}
-    """)
-    result = pytester.runpytest_subprocess("-rA", "-p", "no:cacheprovider")
-    outcomes = _outcomes(result)
+    """, plugins={"broken_plugin": BROKEN_PLUGIN})
     for test in (
         "test_plugin_import_is_cheap",                 # numpy at module level
         "test_missing_libraries_only_disable_the_backend",  # ... so without numpy it does not even load
@@ -176,17 +180,14 @@ def register_backends(register):
 
 
 def test_a_check_that_raises_without_an_optional_library_fails_the_kit(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(fragile_plugin=LAZY_BUT_FRAGILE_PLUGIN)
-    pytester.makepyfile(test_fragile="""
+    result, outcomes = _run_kit(pytester, """
         from framescribe.testing import BackendContract
 
         class TestFragile(BackendContract):
             backend = "fragile"
             plugins = ["fragile_plugin"]
             load_installed = False
-    """)
-    result = pytester.runpytest_subprocess("-rA", "-p", "no:cacheprovider")
-    outcomes = _outcomes(result)
+    """, plugins={"fragile_plugin": LAZY_BUT_FRAGILE_PLUGIN})
     assert outcomes["TestFragile::test_missing_libraries_only_disable_the_backend"] == "FAILED"
     assert outcomes["TestFragile::test_plugin_import_is_cheap"] == "PASSED"
     assert outcomes["TestFragile::test_check_does_not_raise"] == "PASSED"  # with OpenCV installed it is fine

@@ -38,6 +38,8 @@ import pytest
 from framescribe import hookspecs
 from framescribe.plugins import PluginHost
 
+from .wheels import build_and_install
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 SKIP = re.compile(r"<!--\s*docs-test:\s*skip:\s*(\S[^>]*?)\s*-->\s*$")
@@ -199,7 +201,7 @@ def _shell_steps(block: Block, project: Path | None) -> list[dict[str, Any]]:
             continue
         target = None if len(argv) < 2 else re.sub(r"\[.*\]$", "", argv[-1]).removeprefix("./").rstrip("/")
         if project is not None and target == project.name and argv[:3] == ["pip", "install", "-e"]:
-            continue  # done before the page runs, by _build_and_install
+            continue  # done before the page runs, by build_and_install
         if project is not None and target == project.name and argv[0] == "pytest":
             steps.append({"kind": "pytest", "argv": argv[1:], "where": where})
             continue
@@ -262,8 +264,6 @@ def _sample_media(workdir: Path) -> None:
     shutil.copy(ROOT / "examples/demo.mp4", workdir / "my.mp4")
     (workdir / "my.truth.srt").write_text(format_video(read_timed_text(ROOT / "examples/demo.truth.json"), "srt"))
 
-
-BUILD_WHEEL = "import sys; from hatchling.build import build_wheel; print(build_wheel(sys.argv[1]))"
 
 RUNNER = """
 import json, subprocess, sys, tomllib, traceback
@@ -329,7 +329,7 @@ def test_docs_examples_run(page: Path, tmp_path: Path) -> None:
             target.write_text(b.code)
     paths = list(sys.path)
     if project is not None and (project / "pyproject.toml").exists():
-        _build_and_install(project, site)
+        build_and_install(project, site)
         paths = [str(site), *paths]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in paths if p), HF_HUB_OFFLINE="1")
 
@@ -341,19 +341,6 @@ def test_docs_examples_run(page: Path, tmp_path: Path) -> None:
                          text=True, timeout=600, check=False)
     assert run.returncode == 0, f"{run.stdout[-3000:]}\n{run.stderr[-4000:]}"
     assert f"ran {len(steps)} steps" in run.stdout
-
-
-def _build_and_install(project: Path, site: Path) -> None:
-    """`pip install` of the page's project, for real: a wheel built by hatchling, installed with --no-deps --no-index."""
-    dist = project.parent / "dist"
-    built = subprocess.run([sys.executable, "-c", BUILD_WHEEL, str(dist)], cwd=project, capture_output=True, text=True,
-                           timeout=120, check=False)
-    assert built.returncode == 0, built.stderr[-3000:]
-    wheel = dist / built.stdout.strip().splitlines()[-1]
-    installed = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "--no-build-isolation",
-                                "--disable-pip-version-check", "--target", str(site), str(wheel)],
-                               capture_output=True, text=True, timeout=120, check=False)
-    assert installed.returncode == 0, installed.stdout[-2000:] + installed.stderr[-2000:]
 
 
 def test_links_between_plugin_docs_resolve() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,23 +19,16 @@ from framescribe.cli import main
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # before faster-whisper imports huggingface_hub: no test fetches a model
 
+from framescribe_whisper.testing import repeatable_whisper
+
 ROOT = Path(__file__).resolve().parents[1]
 SPEECH = ROOT / "plugins" / "whisper" / "tests" / "data"
 SUBTITLED = ROOT / "plugins" / "subtitles" / "tests" / "data"
 
 
 @pytest.fixture(autouse=True)
-def _hub_offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    yield
-
-
-@pytest.fixture(autouse=True)
-def _same_sampling_every_run() -> None:
-    # Whisper falls back to sampling when a greedy pass looks poor: seeded, every run hears the same.
-    import ctranslate2
-
-    ctranslate2.set_random_seed(20261123)
+def _repeatable(monkeypatch: pytest.MonkeyPatch) -> None:
+    repeatable_whisper(monkeypatch)
 
 
 def default_chain() -> Framescribe:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -153,6 +154,19 @@ def test_read_only_existing_output_is_not_replaced(work: Workspace, cli: Run, ba
     assert backend_calls() == 0
 
 
+@contextmanager
+def _tmpfs(target: Path, options: str, unmountable: str) -> Iterator[None]:
+    """A tmpfs mounted with ``options`` on ``target`` while the block runs; the test is skipped, saying
+    ``unmountable``, where this process may not mount."""
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)], capture_output=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(unmountable)
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", str(target)], check=False)
+
+
 @pytest.fixture
 def read_only_dir(tmp_path: Path) -> Iterator[Path]:
     """A directory this process cannot write to: a plain chmod, or for root (whom permissions don't stop) a
@@ -164,12 +178,9 @@ def read_only_dir(tmp_path: Path) -> Iterator[Path]:
         yield target
         target.chmod(0o755)
         return
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(target)],
-                             capture_output=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip("running as root without the right to mount: no directory is read-only for root here")
-    yield target
-    subprocess.run(["umount", str(target)], check=False)
+    with _tmpfs(target, "ro,size=64k",
+                unmountable="running as root without the right to mount: no directory is read-only for root here"):
+        yield target
 
 
 def test_read_only_directory_is_exit_2_before_any_work(
@@ -285,12 +296,9 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 64 KiB file system, to fill: a tmpfs mount (needs root)."""
     target = tmp_path / "tiny"
     target.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(target)],
-                             capture_output=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip("needs the right to mount a small tmpfs (root); /dev/full covers a full disk elsewhere")
-    yield target
-    subprocess.run(["umount", str(target)], check=False)
+    with _tmpfs(target, "size=64k",
+                unmountable="needs the right to mount a small tmpfs (root); /dev/full covers a full disk elsewhere"):
+        yield target
 
 
 def test_disk_filling_up_during_the_write_leaves_the_old_file_and_no_partial(

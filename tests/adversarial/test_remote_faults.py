@@ -9,6 +9,8 @@ changed, that no partial file is left and that no key is anywhere.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from framescribe.testing.loopback import Reply, free_port
@@ -31,53 +33,43 @@ def _faulty_first_call(world: World, backend: str, reply: Reply, times: int = 5)
     world.services.api.script(method, path, reply, times=times)
 
 
+def _cut_at_the_timeout_and_fell_back(world: World, backend: str, *says: str) -> None:
+    """Run ``backend`` then fake-echo with timeout = TIMEOUT: exit 0 saying ``says``, well within the timeout,
+    answered by fake-echo."""
+    world.config(backend, ["fake-echo"], timeout=TIMEOUT)
+    outcome = world.run(backend)
+    world.check(outcome, 0, *says)
+    assert world.elapsed < TIMEOUT + SLACK, f"took {world.elapsed:.1f} s with timeout = {TIMEOUT}"
+    assert_fell_back(world, backend)
+
+
 @pytest.mark.parametrize("backend", REMOTES)
 def test_slow_drip_is_cut_at_the_timeout_and_the_chain_falls_back(world: World, backend: str) -> None:
     _faulty_first_call(world, backend, Reply.drip(b'{"id": "job_1", "status": "queued"}' * 20, interval=0.5))
-    world.config(backend, ["fake-echo"], timeout=TIMEOUT)
-    outcome = world.run(backend)
-    world.check(outcome, 0, f"{backend} unavailable, trying the next backend")
-    assert world.elapsed < TIMEOUT + SLACK, f"took {world.elapsed:.1f} s with timeout = {TIMEOUT}"
-    assert_fell_back(world, backend)
+    _cut_at_the_timeout_and_fell_back(world, backend, f"{backend} unavailable, trying the next backend")
 
 
 @pytest.mark.parametrize("backend", REMOTES)
 def test_hanging_server_is_cut_at_the_timeout_and_the_chain_falls_back(world: World, backend: str) -> None:
     _faulty_first_call(world, backend, Reply.hang(60))
-    world.config(backend, ["fake-echo"], timeout=TIMEOUT)
-    outcome = world.run(backend)
-    world.check(outcome, 0, "trying the next backend", "timeout")
-    assert world.elapsed < TIMEOUT + SLACK, f"took {world.elapsed:.1f} s with timeout = {TIMEOUT}"
-    assert_fell_back(world, backend)
+    _cut_at_the_timeout_and_fell_back(world, backend, "trying the next backend", "timeout")
 
 
 @pytest.mark.parametrize("backend", [IHQ, TL])
 def test_slow_drip_while_polling_is_cut_by_the_job_deadline(world: World, backend: str) -> None:
     path = "/v1/jobs" if backend == IHQ else "/v1.2/tasks"
     world.services.api.script("GET", path, Reply.drip(b'{"status": "running"}' * 40, interval=0.3), times=10)
-    world.config(backend, ["fake-echo"], timeout=TIMEOUT)
-    outcome = world.run(backend)
-    world.check(outcome, 0, "trying the next backend")
-    assert world.elapsed < TIMEOUT + SLACK
-    assert_fell_back(world, backend)
+    _cut_at_the_timeout_and_fell_back(world, backend, "trying the next backend")
 
 
 def test_imagehq_job_that_never_finishes_stops_at_the_timeout(world: World) -> None:
     world.services.api.route("GET", "/v1/jobs", Reply.json(200, {"id": "job_1", "status": "running", "progress": 50}))
-    world.config(IHQ, ["fake-echo"], timeout=TIMEOUT)
-    outcome = world.run(IHQ)
-    world.check(outcome, 0, "did not finish within timeout = 2 s")
-    assert world.elapsed < TIMEOUT + SLACK
-    assert_fell_back(world, IHQ)
+    _cut_at_the_timeout_and_fell_back(world, IHQ, "did not finish within timeout = 2 s")
 
 
 def test_twelvelabs_task_stuck_indexing_stops_at_the_timeout(world: World) -> None:
     world.services.api.route("GET", "/v1.2/tasks", Reply.json(200, {"_id": "task_1", "status": "indexing"}))
-    world.config(TL, ["fake-echo"], timeout=TIMEOUT)
-    outcome = world.run(TL)
-    world.check(outcome, 0, "did not finish within the 2 s timeout", "last status: indexing")
-    assert world.elapsed < TIMEOUT + SLACK
-    assert_fell_back(world, TL)
+    _cut_at_the_timeout_and_fell_back(world, TL, "did not finish within the 2 s timeout", "last status: indexing")
 
 
 @pytest.mark.parametrize("backend", REMOTES)
@@ -108,18 +100,10 @@ def test_one_server_error_is_retried_and_the_service_answers(world: World, backe
     assert world.result()["backend"] == backend
 
 
+@pytest.mark.parametrize("fault", [Reply.drop, Reply.truncated], ids=["dropped-connection", "truncated-body"])
 @pytest.mark.parametrize("backend", REMOTES)
-def test_dropped_connections_make_the_chain_fall_back(world: World, backend: str) -> None:
-    _faulty_first_call(world, backend, Reply.drop())
-    world.config(backend, ["fake-echo"])
-    outcome = world.run(backend)
-    world.check(outcome, 0, "trying the next backend")
-    assert_fell_back(world, backend)
-
-
-@pytest.mark.parametrize("backend", REMOTES)
-def test_truncated_bodies_make_the_chain_fall_back(world: World, backend: str) -> None:
-    _faulty_first_call(world, backend, Reply.truncated())
+def test_broken_transfers_make_the_chain_fall_back(world: World, backend: str, fault: Callable[[], Reply]) -> None:
+    _faulty_first_call(world, backend, fault())
     world.config(backend, ["fake-echo"])
     outcome = world.run(backend)
     world.check(outcome, 0, "trying the next backend")

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from framescribe import Framescribe
-from framescribe.testing.loopback import LoopbackServer, Recorded, Reply
+from framescribe.testing.loopback import LoopbackServer, LoopbackService, Recorded, Reply
 
 API_KEY = "ihq-test-key-5f2a9c0d7e1b"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -102,11 +102,11 @@ class Job:
                 "warnings": self.spec.get("warnings", [])}
 
 
-class ImageHqServer:
+class ImageHqServer(LoopbackService):
     """The fake service: state, knobs for failures, and the request log of the loopback server it runs on."""
 
     def __init__(self, http: LoopbackServer) -> None:
-        self.http = http
+        super().__init__(http)
         self.jobs: dict[str, Job] = {}
         self.lock = threading.Lock()
         self.active: set[str] = set()
@@ -115,18 +115,6 @@ class ImageHqServer:
         self.auth = ("Authorization", f"Bearer {API_KEY}")  # the header and value the server expects
         http.route("POST", "/", self.post)
         http.route("GET", "/", self.get)
-
-    @property
-    def url(self) -> str:
-        return self.http.url
-
-    @property
-    def port(self) -> int:
-        return self.http.port
-
-    @property
-    def requests(self) -> list[Recorded]:
-        return self.http.requests
 
     def fail_next(self, kind: str, times: int = 1, path: str = "/") -> None:
         """Answer the next ``times`` requests under ``path`` with: 429, 500, drop, malformed."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pytest
 
 from framescribe import BackendError, BadInput, Framescribe
+from framescribe.testing import free_port
 
 
 def test_429_on_submit_honours_retry_after(imagehq: Any, make_image: Callable[..., Any],
@@ -91,9 +91,7 @@ def test_format_the_server_refuses_is_bad_input(imagehq: Any, tmp_path: Any, set
 
 
 def test_server_down_falls_back_to_the_local_backend(make_image: Callable[..., Any], make_fs: Callable[..., Framescribe]) -> None:
-    with socket.socket() as s:  # a port that was just free: nothing listens there
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # a port that was just free: nothing listens there
     settings = {"api_url": f"http://127.0.0.1:{port}", "api_key": "k-123456", "max_retries": 1, "poll_interval": 0.02}
     [result] = make_fs(settings, chain=["imagehq", "fake-echo"]).image_ocr(make_image(text="x"))
     assert result.backend == "fake-echo"
@@ -101,22 +99,14 @@ def test_server_down_falls_back_to_the_local_backend(make_image: Callable[..., A
     assert "ConnectError" in result.skipped[0].reason
 
 
-def test_server_down_falls_back_to_tesseract(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_server_down_falls_back_to_tesseract(tmp_path: Any, framescribe_factory: Callable[..., Framescribe]) -> None:
     pytest.importorskip("framescribe_tesseract", reason="the tesseract plugin is not installed (requirements-dev.txt installs it)")
     from framescribe.testing import make_text_image
 
-    monkeypatch.setenv("FRAMESCRIBE_PLUGINS", "imagehq,tesseract")
     image = make_text_image(tmp_path / "card.png", "FALLBACK WORKS")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     config = {"capabilities": {"image_ocr": ["imagehq", "tesseract"]},
-              "backends": {"imagehq": {"api_url": f"http://127.0.0.1:{port}", "api_key": "k-123456", "max_retries": 0}}}
-    fs = Framescribe(config, use_cache=False)
-    try:
-        [result] = fs.image_ocr(image)
-    finally:
-        fs.state.close()
+              "backends": {"imagehq": {"api_url": f"http://127.0.0.1:{free_port()}", "api_key": "k-123456", "max_retries": 0}}}
+    [result] = framescribe_factory(config, only=["imagehq", "tesseract"]).image_ocr(image)
     assert result.backend == "tesseract"
     assert "FALLBACK WORKS" in result.text
     assert result.skipped[0].backend == "imagehq" and "ConnectError" in result.skipped[0].reason

@@ -22,7 +22,7 @@ from moto.server import ThreadedMotoServer
 
 from framescribe import Framescribe
 from framescribe.testing import loopback
-from framescribe.testing.loopback import LoopbackServer, Recorded, Reply
+from framescribe.testing.loopback import LoopbackServer, LoopbackService, Recorded, Reply
 
 API_KEY = "ocrs-test-key-8d41c2e7b3"
 AWS_KEY_ID = "AKIATESTKEYID4OCRS"
@@ -69,28 +69,16 @@ def bucket(s3: Any) -> str:
     return name
 
 
-class OcrServer:
+class OcrServer(LoopbackService):
     """State and failure knobs of the fake OCR Services API, on a loopback server that logs every request."""
 
     def __init__(self, http: LoopbackServer, s3: Any, bucket: str) -> None:
-        self.http = http
+        super().__init__(http)
         self.s3 = s3
         self.bucket = bucket
         self.tokens = 1000
         self.no_text = 0  # answers still to send without their "text" field
         http.route("POST", "/", self.process)
-
-    @property
-    def url(self) -> str:
-        return self.http.url
-
-    @property
-    def port(self) -> int:
-        return self.http.port
-
-    @property
-    def requests(self) -> list[Recorded]:
-        return self.http.requests
 
     def fail_next(self, kind: str, times: int = 1) -> None:
         """Answer the next ``times`` requests with: 429, 500, 500-now, drop, malformed, no_text."""

@@ -231,19 +231,14 @@ def test_invalid_settings_are_config_errors(settings_for: Callable[..., dict[str
 
 
 def test_s3_down_falls_back_to_tesseract(tmp_path: Path, settings_for: Callable[..., dict[str, Any]], free_port: int,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+                                         framescribe_factory: Callable[..., Framescribe]) -> None:
     pytest.importorskip("framescribe_tesseract", reason="the tesseract plugin is not installed (requirements-dev.txt installs it)")
     from framescribe.testing import make_text_image
 
-    monkeypatch.setenv("FRAMESCRIBE_PLUGINS", "ocrservices,tesseract")
     image = make_text_image(tmp_path / "card.png", "LOCAL FALLBACK")
     config = {"capabilities": {"image_ocr": ["ocrservices", "tesseract"]},
               "backends": {"ocrservices": settings_for(s3_endpoint_url=f"http://127.0.0.1:{free_port}")}}
-    fs = Framescribe(config, use_cache=False)
-    try:
-        [result] = fs.image_ocr(image)
-    finally:
-        fs.state.close()
+    [result] = framescribe_factory(config, only=["ocrservices", "tesseract"]).image_ocr(image)
     assert result.backend == "tesseract"
     assert "LOCAL FALLBACK" in result.text
     assert "S3 endpoint unreachable" in result.skipped[0].reason

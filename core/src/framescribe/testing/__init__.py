@@ -6,7 +6,8 @@
 * :func:`loopback_only`: refuse and record network access outside loopback.
 * :class:`LoopbackServer`, :class:`Reply`: a real HTTP server on 127.0.0.1 with
   routes, scripted replies, a request log and misbehaviours (redirects, echoed
-  headers, slow drips, hangs, malformed bodies), for remote backends.
+  headers, slow drips, hangs, malformed bodies), for remote backends;
+  :class:`LoopbackService`, a base for the fake service a plugin's tests run on one.
 
 The pytest plugin (:mod:`framescribe.testing.pytest_plugin`) is registered
 through the ``pytest11`` entry point, so installing framescribe is enough.
@@ -15,7 +16,7 @@ through the ``pytest11`` entry point, so installing framescribe is enough.
 from __future__ import annotations
 
 from .conformance import BackendConformance, BackendContract, check_ocr_results, check_video_result
-from .loopback import LoopbackServer, Recorded, Reply, free_port
+from .loopback import LoopbackServer, LoopbackService, Recorded, Reply, free_port
 from .media import DEFAULT_IMAGE_TEXT, DEFAULT_VIDEO_TEXT, make_text_image, make_text_video
 from .network import is_local_host, loopback_only
 
@@ -25,6 +26,7 @@ __all__ = [
     "BackendConformance",
     "BackendContract",
     "LoopbackServer",
+    "LoopbackService",
     "Recorded",
     "Reply",
     "check_ocr_results",

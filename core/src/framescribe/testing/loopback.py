@@ -317,6 +317,27 @@ class LoopbackServer:
         handler.close_connection = True
 
 
+class LoopbackService:
+    """A base for the fake service in a plugin's tests: the subclass keeps the API's state and failure
+    knobs and routes requests to its methods; ``http`` is the loopback server it answers on, and
+    ``url``, ``port`` and ``requests`` (the log) are that server's."""
+
+    def __init__(self, http: LoopbackServer) -> None:
+        self.http = http
+
+    @property
+    def url(self) -> str:
+        return self.http.url
+
+    @property
+    def port(self) -> int:
+        return self.http.port
+
+    @property
+    def requests(self) -> list[Recorded]:
+        return self.http.requests
+
+
 def _matches(method: str, path: str, request: Recorded) -> bool:
     if method not in ("*", request.method):
         return False

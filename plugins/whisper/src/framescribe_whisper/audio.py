@@ -139,8 +139,10 @@ class AudioWindows:
             # Seek lands on a packet at or before start; the samples before it are dropped below.
             self._container.seek(int(self.start * 1_000_000), any_frame=False)
         clock: float | None = None  # time of the next resampled sample
-        for frame in self._decoded_frames():
+        for frame in self._decoded_frames_then_flush():
             if clock is None:
+                if frame is None:
+                    return  # no audio frame at all: nothing buffered to flush
                 clock = float(frame.time) if frame.time is not None else 0.0
             for out in resampler.resample(frame):
                 block = out.to_ndarray().reshape(-1)
@@ -150,13 +152,12 @@ class AudioWindows:
                     yield trimmed
             if clock >= hi:
                 return
-        if clock is not None:
-            for out in resampler.resample(None):
-                block = out.to_ndarray().reshape(-1)
-                first, clock = clock, clock + len(block) / SAMPLE_RATE
-                trimmed = _trim(block, first, lo, hi)
-                if trimmed is not None:
-                    yield trimmed
+
+    def _decoded_frames_then_flush(self) -> Iterator[Any | None]:
+        """The decoded frames, then ``None``: resampling ``None`` flushes the samples the resampler still holds,
+        so the last of them go through the same timing and trimming as the rest."""
+        yield from self._decoded_frames()
+        yield None
 
     def _decoded_frames(self) -> Iterator[Any]:
         import av
