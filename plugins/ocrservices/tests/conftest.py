@@ -18,11 +18,10 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from framescribe import Framescribe
 from framescribe.testing import loopback
-from framescribe.testing.loopback import LoopbackServer, LoopbackService, Recorded, Reply
+from framescribe.testing.loopback import LoopbackServer, LoopbackService, Recorded, Reply, s3_server
 
 API_KEY = "ocrs-test-key-8d41c2e7b3"
 AWS_KEY_ID = "AKIATESTKEYID4OCRS"
@@ -33,11 +32,8 @@ KEY_FORMAT = re.compile(r"^ocr/[A-Za-z0-9_-]+/[A-Za-z0-9._-]+\.(png|jpe?g|gif|bm
 
 @pytest.fixture(scope="session")
 def s3_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with s3_server() as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -14,10 +14,10 @@ from typing import Any
 import boto3
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 from server_testkit import KEY_A, KEY_B, make_server
 
 from framescribe import Framescribe
+from framescribe.testing.loopback import s3_server
 from framescribe_server.testing import ServerProcess
 
 AWS_KEY_ID = "AKIASERVERTESTKEY01"
@@ -26,11 +26,8 @@ AWS_SECRET = "server-test-aws-secret-4e1c"
 
 @pytest.fixture(scope="module")
 def s3_url() -> Iterator[str]:
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    yield f"http://{host}:{port}"
-    moto.stop()
+    with s3_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

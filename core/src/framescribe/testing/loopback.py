@@ -32,6 +32,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -405,3 +406,21 @@ def started() -> Iterator[LoopbackServer]:
     """A server for a pytest fixture of any scope: ``yield from started()``."""
     with LoopbackServer() as server:
         yield server
+
+
+@contextmanager
+def s3_server() -> Iterator[str]:
+    """A real S3-protocol server (moto's) on 127.0.0.1 while the block runs; yields its endpoint URL.
+
+    For backends that read or write object storage: point boto3 at it with ``endpoint_url``. Needs
+    ``moto[server]`` (a test dependency of the plugin, imported only here).
+    """
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
