@@ -36,12 +36,11 @@ REASON = "served by a live server"
 
 
 def _meta() -> Any:
-    spec = importlib.util.spec_from_file_location("framescribe_docs_meta", ROOT / "tests" / "test_meta.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    # By its package name, as pytest imports it (the repository root is on sys.path for `python -m pytest`):
+    # test_meta.py imports its helpers relatively (from .wheels import ...).
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return importlib.import_module("tests.test_meta")
 
 
 BLOCKS = [b for b in _meta()._blocks(PAGE) if b.skip == REASON]

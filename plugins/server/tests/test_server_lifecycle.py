@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 from server_testkit import KEY_A, hermetic_env, make_server
 
@@ -108,7 +109,13 @@ def test_a_job_running_when_the_server_is_killed_comes_back_failed_and_queued_on
         waiting = submit(server, media["image"], "after.png")
         wait_for(lambda: job(server, running), lambda j: j["status"] == "running")
         assert job(server, waiting)["status"] == "queued"
+        assert server.proc is not None
+        workers = psutil.Process(server.proc.pid).children(recursive=True)
+        assert workers, "the server runs its chains in worker processes"
         assert server.stop(signal.SIGKILL) == -signal.SIGKILL
+        # The orphaned workers notice their server is gone and end (within the watchdog's second, plus start-up).
+        _, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive, f"worker processes outlived the killed server: {alive}"
         server.start()
         failed = job(server, running)
         assert failed["status"] == "failed" and failed["error"]["code"] == "server_stopped"

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,12 +34,23 @@ CAPABILITIES = ("video_text", "transcribe", "image_ocr")
 _fs: Framescribe | None = None  # the worker process's own facade
 
 
-def _start_worker(config: Config, plugins: tuple[str, ...], use_cache: bool) -> None:
+def _start_worker(config: Config, plugins: tuple[str, ...], use_cache: bool, server: int) -> None:
     global _fs
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle: it lets running jobs finish
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICE)
+    # The server's pid comes from the server: asked here, a server killed while this worker started would already
+    # have been replaced as parent, and the watch would wait on the wrong process.
+    threading.Thread(target=_exit_with_parent, args=(server,), name="parent-watch", daemon=True).start()
     _fs = Framescribe(config, plugins=plugins, use_cache=use_cache)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker when the server is gone (killed with -9, crashed): nobody would read its answer, and a
+    worker blocked on the pool's pipe would otherwise wait for ever, holding its memory and models."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _call(capability: str, media: str, kwargs: dict[str, Any]) -> Any:
@@ -51,7 +63,7 @@ class Chains:
         """``processes`` = 0: run in the calling thread; otherwise a pool of that many worker processes."""
         self.fs = fs
         self.processes = processes
-        self._initargs = (fs.config, tuple(plugins), use_cache)
+        self._initargs = (fs.config, tuple(plugins), use_cache, os.getpid())
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._closed = False
