@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -139,3 +142,14 @@ def test_bounded_ranking_agrees_with_fts5_bm25_when_it_sees_every_match(tmp_path
             assert ours[0].score == pytest.approx(exact[0].score, rel=0.35)
             overlap = {(h.media, h.start) for h in ours} & {(h.media, h.start) for h in exact}
             assert len(overlap) >= 3, query
+
+
+@pytest.mark.parametrize(("value", "undone"), [("65536", True), ("", False), ("134217728", False), ("lots", False)])
+def test_a_tiny_malloc_trim_threshold_is_undone_in_workers(value: str, undone: bool) -> None:
+    # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in every worker; glibc reads it at start, so a child process.
+    code = "from framescribe.library.work import relax_malloc_trim; print(relax_malloc_trim())"
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_TRIM_THRESHOLD_"}
+    if value:
+        env["MALLOC_TRIM_THRESHOLD_"] = value
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == str(undone)
