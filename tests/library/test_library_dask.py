@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,6 +53,17 @@ def _setenv(client: Any, **values: str) -> None:
     client.run(lambda: os.environ.update(values))
 
 
+def _replaced(client: Any, victim: int) -> None:
+    """Wait until the nanny has restarted the killed worker, so the next test meets two settled workers."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        pids = set(client.run(os.getpid).values())
+        if len(pids) == 2 and victim not in pids:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the killed Dask worker was not restarted within 60 s")
+
+
 def _images(folder: Path, n: int) -> Path:
     folder.mkdir()
     for i in range(n):
@@ -75,16 +88,20 @@ def test_dask_indexes_like_local_and_a_bad_file_is_not_retried(client: Any, medi
     assert list(tried.values()) == [2]  # once on Dask, once locally: bad input is never retried
 
 
-def test_a_worker_killed_mid_batch_loses_nothing_and_writes_nothing_twice(
-        client: Any, tmp_path: Path, index_kw: dict[str, Any]) -> None:
-    folder = _images(tmp_path / "many", 12)
+def _index_killing_a_worker(client: Any, folder: Path, tmp_path: Path, index_kw: dict[str, Any], *, delay: str,
+                            after: int) -> tuple[Any, list[tuple[str, int]], Counter[str]]:
+    """Index ``folder`` on the cluster, killing a busy worker once ``after`` files are done.
+
+    Returns the summary, (path, segments) per file in the library, and how many times each file started.
+    No result cache: the tests' pages repeat, and every file must really run.
+    """
     log = tmp_path / "calls.log"
-    _setenv(client, LIB_ECHO_LOG=str(log), LIB_ECHO_DELAY="0.4")
+    _setenv(client, LIB_ECHO_LOG=str(log), LIB_ECHO_DELAY=delay)
     pids = client.run(os.getpid)
     killed: list[int] = []
 
     def progress(done: int, total: int, path: str) -> None:
-        if not killed:  # after the first file, a worker busy with the next ones
+        if done >= after and not killed:
             busy = [address for address, keys in client.processing().items() if keys]
             victim = pids[busy[0]]
             os.kill(victim, signal.SIGKILL)
@@ -92,7 +109,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_writes_nothing_twice(
 
     try:
         with Library(tmp_path / "lib.sqlite3") as lib:
-            summary = lib.index([folder], executor="dask", dask_client=client, progress=progress,
+            summary = lib.index([folder], executor="dask", dask_client=client, progress=progress, use_cache=False,
                                 **{k: v for k, v in index_kw.items() if k != "jobs"})
             rows = lib.store.conn.execute(
                 "SELECT m.path, count(s.id) FROM media m LEFT JOIN segments s ON s.media_id = m.id GROUP BY m.path"
@@ -100,13 +117,34 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_writes_nothing_twice(
     finally:
         _setenv(client, LIB_ECHO_DELAY="0")
     assert killed
+    _replaced(client, killed[0])
+    return summary, rows, Counter(line.split()[1] for line in log.read_text().splitlines())
+
+
+def test_a_worker_killed_mid_batch_loses_nothing_and_writes_nothing_twice(
+        client: Any, tmp_path: Path, index_kw: dict[str, Any]) -> None:
+    folder = _images(tmp_path / "many", 12)
+    # After the first file, a worker busy with the next ones (0.4 s each: too long to be sent in batches).
+    summary, rows, started = _index_killing_a_worker(client, folder, tmp_path, index_kw, delay="0.4", after=1)
     assert summary.failed == [] and summary.indexed == 12
     assert len(rows) == 12 and all(n == 1 for _, n in rows)  # each file once, with its one page
-    started = Counter(line.split()[1] for line in log.read_text().splitlines())
     assert set(started) == {str(p) for p in folder.iterdir()}
     # The killed worker's file started twice (there, then elsewhere) but was written once.
     assert max(started.values()) >= 2
-    client.wait_for_workers(2, timeout=60)  # the nanny restarts the killed worker for the next test
+
+
+def test_small_files_travel_in_batches_and_a_batch_killed_with_its_worker_is_done_once(
+        client: Any, tmp_path: Path, index_kw: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    folder = _images(tmp_path / "many", 20)
+    caplog.set_level(logging.DEBUG, logger="framescribe.library")
+    # Once the first files (sent alone, to learn how long a file takes) are back, batches are out.
+    summary, rows, started = _index_killing_a_worker(client, folder, tmp_path, index_kw, delay="0.05", after=4)
+    sizes = [int(m.split()[1]) for m in caplog.messages if m.startswith("sent ")]
+    # Batches went out, each file once from the client: the scheduler itself sent the lost batch elsewhere.
+    assert max(sizes) > 1 and sum(sizes) == 20
+    assert summary.failed == [] and summary.indexed == 20
+    assert len(rows) == 20 and all(n == 1 for _, n in rows)
+    assert set(started) == {str(p) for p in folder.iterdir()} and max(started.values()) >= 2
 
 
 def test_an_unreachable_scheduler_is_a_clear_usage_error(tmp_path: Path, index_kw: dict[str, Any]) -> None:

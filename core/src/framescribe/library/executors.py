@@ -3,8 +3,8 @@
 An executor takes :class:`~framescribe.library.work.Task` s and yields each
 with its :class:`~framescribe.library.work.Outcome` as soon as it is done, in
 any order. It never touches the library: the client that iterates it is the
-one writer. Tasks are handed out a few at a time (twice the workers), so a run
-over a million files holds only that many in memory.
+one writer. Tasks are handed out a few at a time (twice the workers; on Dask a
+few batches more), so a run over a million files holds only that many in memory.
 
 ``dask.distributed`` is imported only when the Dask executor is chosen
 (``pip install 'framescribe[dask]'``).
@@ -15,13 +15,15 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from ..errors import BadInput, MissingDependency
-from .work import Outcome, Setup, Task, index_one, warm
+from .batches import MAX_BATCH, Rates, take_batch
+from .work import Outcome, Setup, Task, index_batch, index_one, warm
 
 log = logging.getLogger("framescribe.library")
 INSTALL_DASK = "pip install 'framescribe[dask]'"
@@ -99,13 +101,16 @@ class LocalExecutor:
 
 
 class DaskExecutor:
-    """Each file is one task on a ``dask.distributed`` cluster; this process stays the library's only writer.
+    """Files go to a ``dask.distributed`` cluster as tasks; this process stays the library's only writer.
 
-    A worker lost mid-task has its tasks rescheduled by the scheduler on
-    another worker (up to the scheduler's ``allowed-failures``); the outcome
-    of a file arrives here once, from whichever worker finished it, so no file
-    is written twice. A bad file is an outcome, not an exception, so it is
-    never retried.
+    Small files travel several to a task (:mod:`~framescribe.library.batches`),
+    each with its own outcome. A worker lost mid-task has its tasks rescheduled
+    by the scheduler on another worker (up to the scheduler's
+    ``allowed-failures``); the outcomes of a task arrive here once, from
+    whichever worker finished it, so no file is written twice. A group that
+    keeps killing its workers is split and its files tried one to a task, so
+    only a file that kills every worker it meets fails. A bad file is an
+    outcome, not an exception, so it is never retried.
     """
 
     def __init__(self, setup: Setup, scheduler: str | None = None, client: Any = None) -> None:
@@ -127,42 +132,58 @@ class DaskExecutor:
                                hint="start one with `dask scheduler`, and workers with `dask worker ADDRESS`") from None
         self.client = client
 
-    def _slots(self) -> int:
-        threads = self.client.nthreads()
-        return max(2, 2 * sum(threads.values()))
-
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, Outcome]]:
         distributed = self._distributed
-        pending: dict[Any, Task] = {}
+        pending: dict[Any, tuple[Task, ...]] = {}
         completed = distributed.as_completed()
         queue = iter(tasks)
+        # Files taken from ``tasks`` but not sent yet: enough to fill every slot with a full batch, and to see
+        # the end of the run coming, so the last files are shared out among the workers rather than batched.
+        ahead: deque[Task] = deque()
         exhausted = False
-        slots = self._slots()  # once per run: asking the scheduler per file would cost a round trip each
+        threads = sum(self.client.nthreads().values())  # once per run: not a scheduler round trip per file
+        slots = max(2, 2 * threads)
+        rates = Rates()
+
+        def submit(batch: tuple[Task, ...]) -> None:
+            # pure=False: a task runs again only when its worker was lost, never because a key repeats.
+            fut = self.client.submit(index_batch, batch, pure=False, retries=0)
+            log.debug("sent %d file(s) to Dask, from %s", len(batch), batch[0].path)
+            pending[fut] = batch
+            completed.add(fut)
 
         def refill() -> None:
             nonlocal exhausted
-            while not exhausted and len(pending) < slots:
-                task = next(queue, None)
-                if task is None:
-                    exhausted = True
+            while len(pending) < slots:
+                while not exhausted and len(ahead) < slots * MAX_BATCH:
+                    task = next(queue, None)
+                    if task is None:
+                        exhausted = True
+                    else:
+                        ahead.append(task)
+                if not ahead:
                     return
-                # pure=False: a file's task runs again only when its worker was lost, never because a key repeats.
-                fut = self.client.submit(index_one, task, pure=False, retries=0)
-                pending[fut] = task
-                completed.add(fut)
+                submit(take_batch(ahead, rates, -(-len(ahead) // max(1, threads)) if exhausted else MAX_BATCH))
 
         refill()
         for fut in completed:
-            task = pending.pop(fut)
+            batch = pending.pop(fut)
             try:
-                outcome = fut.result()
+                outcomes = fut.result()
             except distributed.KilledWorker as exc:
-                outcome = _failed(task, f"Dask lost every worker that tried this file ({exc})")
+                if len(batch) > 1:  # one of them may kill every worker it meets: the others must not fail with it
+                    for task in batch:
+                        submit((task,))
+                    continue
+                outcomes = [_failed(batch[0], f"Dask lost every worker that tried this file ({exc})")]
             except Exception as exc:  # the task itself could not run on the worker (e.g. framescribe missing there)
-                outcome = _failed(task, f"the Dask worker could not run the task: {type(exc).__name__}: {exc}")
+                outcomes = [_failed(task, f"the Dask worker could not run the task: {type(exc).__name__}: {exc}")
+                            for task in batch]
             finally:
                 fut.release()
-            yield task, outcome
+            for task, outcome in zip(batch, outcomes, strict=True):
+                rates.learn(task, outcome)
+                yield task, outcome
             refill()
 
     def close(self) -> None:

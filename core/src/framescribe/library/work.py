@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,6 +54,7 @@ class Outcome:
     results: dict[Capability, VideoResult | list[OcrResult]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     worker: str = ""
+    seconds: float = 0.0  # how long the worker took, so an executor can tell small files from big ones
 
     @property
     def error(self) -> str | None:
@@ -129,6 +131,18 @@ def capabilities_of(path: Path, allowed: tuple[Capability, ...]) -> tuple[str, f
 
 def index_one(task: Task) -> Outcome:
     """Run every capability ``task.path`` has; failures are recorded in the outcome, never raised."""
+    start = time.perf_counter()
+    outcome = _index(task)
+    outcome.seconds = time.perf_counter() - start
+    return outcome
+
+
+def index_batch(tasks: tuple[Task, ...]) -> list[Outcome]:
+    """Several files in one cluster task, one outcome each (see batches.py)."""
+    return [index_one(task) for task in tasks]
+
+
+def _index(task: Task) -> Outcome:
     path = Path(task.path)
     outcome = Outcome(task.path, kind_of(path), worker=f"{socket.gethostname()}:{os.getpid()}")
     if not os.access(path, os.R_OK):
