@@ -67,6 +67,7 @@ def _only_test_plugins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("FRAMESCRIBE_PLUGINS", "")
     monkeypatch.setenv("LIB_ECHO_LOG", str(tmp_path / "calls.log"))
     monkeypatch.delenv("LIB_ECHO_DELAY", raising=False)
+    monkeypatch.delenv("LIB_ECHO_CRASH", raising=False)
 
 
 @pytest.fixture

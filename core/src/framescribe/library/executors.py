@@ -40,6 +40,11 @@ def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
+DIED_ALONE = ("the worker process indexing it died, and died again when the file was tried alone"
+              " (this file crashes the backend or needs more memory than the machine has)")
+_BROKEN_POOL_SETTLES = 60.0  # seconds; the pool fails its pending futures at once, this only bounds a surprise
+
+
 def _failed(task: Task, message: str) -> Outcome:
     return Outcome(task.path, "unknown", errors=[message])
 
@@ -60,39 +65,63 @@ class LocalExecutor:
                                    initializer=warm, initargs=(self.setup,))
 
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, Outcome]]:
+        """Outcomes as files finish. A worker process that dies takes every file in flight with it (which one
+        killed it is unknown): each is tried once more on a fresh pool, alone, so a file that kills its worker
+        again is known for sure and recorded failed, and the others are indexed."""
         if self.jobs == 1:
             for task in tasks:
                 yield task, index_one(task)
             return
         pending: dict[Future[Outcome], Task] = {}
+        suspects: deque[Task] = deque()  # in flight when a worker died: retried one at a time
+        retried: set[str] = set()
         queue = iter(tasks)
         self._pool = self._new_pool()
         exhausted = False
+
+        def send(task: Task) -> None:
+            assert self._pool is not None
+            try:
+                pending[self._pool.submit(index_one, task)] = task
+            except BrokenProcessPool:  # a worker died since the last wait: this file is lost with the others
+                retried.discard(task.path)  # without having run: it is owed its one try alone
+                lost: Future[Outcome] = Future()
+                lost.set_exception(BrokenProcessPool("the pool broke before this file was sent"))
+                pending[lost] = task
+
         while True:
-            while not exhausted and len(pending) < 2 * self.jobs:
-                nxt = next(queue, None)
-                if nxt is None:
-                    exhausted = True
-                    break
-                pending[self._pool.submit(index_one, nxt)] = nxt
+            if suspects:
+                if not pending:
+                    task = suspects.popleft()
+                    retried.add(task.path)
+                    send(task)
+            else:
+                while not exhausted and len(pending) < 2 * self.jobs:
+                    nxt = next(queue, None)
+                    if nxt is None:
+                        exhausted = True
+                        break
+                    send(nxt)
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            broken = False
-            for fut in done:
-                task = pending.pop(fut)
-                try:
+            if not any(isinstance(fut.exception(), BrokenProcessPool) for fut in done):
+                for fut in done:
+                    yield pending.pop(fut), fut.result()
+                continue
+            # The pool is broken: every future still pending fails with it at once (a file that finished just
+            # before keeps its outcome).
+            wait(pending, timeout=_BROKEN_POOL_SETTLES)
+            for fut, task in list(pending.items()):
+                if fut.done() and fut.exception() is None:
                     yield task, fut.result()
-                except BrokenProcessPool:
-                    broken = True
-                    yield task, _failed(task, "the worker process indexing it died (out of memory or killed?)")
-            if broken:
-                # Every file still in the broken pool failed with it; the rest go to a fresh pool.
-                for task in list(pending.values()):
-                    yield task, _failed(task, "the worker process indexing it died (out of memory or killed?)")
-                pending.clear()
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = self._new_pool()
+                elif task.path in retried:
+                    yield task, _failed(task, DIED_ALONE)
+                else:
+                    suspects.append(task)
+            pending.clear()
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
 
     def close(self) -> None:
         if self._pool is not None:

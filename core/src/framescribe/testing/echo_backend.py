@@ -6,7 +6,10 @@ Loaded by module name, so worker processes and Dask workers find it too.
 name and content (so an edit changes the results); a file whose name holds
 ``broken`` is rejected as bad input, one holding ``cjk`` reads as Chinese and
 Japanese text. ``$LIB_ECHO_DELAY`` seconds pass in every call (to kill a worker
-mid-file), and each call appends ``capability path`` to ``$LIB_ECHO_LOG``.
+mid-file), and each call appends ``capability path`` to ``$LIB_ECHO_LOG``. A
+file whose name holds ``$LIB_ECHO_CRASH`` (when set) ends the process that
+reads it at once, as a crashing native library or the out-of-memory killer
+would: use it only where files are read in worker processes.
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ def _log(capability: str, path: Path) -> None:
     if log:  # before the delay: a call killed mid-way is still seen to have started
         with open(log, "a", encoding="utf-8") as f:
             f.write(f"{capability} {path}\n")
+    crash = os.environ.get("LIB_ECHO_CRASH")
+    if crash and crash in path.name:
+        os._exit(70)  # no cleanup, no exception: the process is simply gone
     delay = float(os.environ.get("LIB_ECHO_DELAY", "0") or 0)
     if delay:
         time.sleep(delay)
