@@ -100,7 +100,7 @@ def _index_killing_a_worker(client: Any, folder: Path, tmp_path: Path, index_kw:
     pids = client.run(os.getpid)
     killed: list[int] = []
 
-    def progress(done: int, total: int, path: str) -> None:
+    def progress(done: int, total: int, path: str, skipped: bool) -> None:
         if done >= after and not killed:
             busy = [address for address, keys in client.processing().items() if keys]
             victim = pids[busy[0]]

@@ -39,7 +39,7 @@ def test_a_worker_process_killed_mid_batch_loses_nothing(pages: Path, tmp_path: 
     monkeypatch.setenv("LIB_ECHO_DELAY", "0.3")  # every worker busy when one is killed
     killed: list[int] = []
 
-    def progress(done: int, total: int, path: str) -> None:
+    def progress(done: int, total: int, path: str, skipped: bool) -> None:
         if not killed:  # after the first file: the pool's processes are this process's children
             victim = multiprocessing.active_children()[0].pid
             assert victim is not None

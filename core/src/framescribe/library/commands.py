@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,19 +43,20 @@ def _library_path(option: str | None, defaults: dict[str, Any]) -> Path | None:
 
 
 class _Eta:
-    """Progress over files with the time left, estimated from the files done so far."""
+    """Progress over files with the time left, estimated from the files really indexed so far."""
 
     def __init__(self, quiet: bool) -> None:
         from ..progress import ProgressBar
+        from .eta import Eta
 
         self.bar = ProgressBar("index", enabled=False if quiet else None)
-        self.start = time.monotonic()
+        self.eta = Eta()
 
-    def __call__(self, done: int, total: int, path: str) -> None:
-        elapsed = time.monotonic() - self.start
-        left = elapsed / done * (total - done) if done else 0.0
-        minutes, seconds = divmod(int(left + 0.5), 60)
-        self.bar(done, total, f"{done}/{total} ETA {minutes}:{seconds:02d} {Path(path).name}")
+    def __call__(self, done: int, total: int, path: str, skipped: bool) -> None:
+        from .eta import clock_text
+
+        self.eta.update(skipped)
+        self.bar(done, total, f"{done}/{total} ETA {clock_text(self.eta.left(done, total))} {Path(path).name}")
 
     def close(self) -> None:
         self.bar.close()

@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from ..api import Framescribe
     from .executors import Executor
 
-# done files, total files, the file just finished
-IndexProgress = Callable[[int, int, str], None]
+# done files, total files, the file just finished, whether it was skipped (unchanged) rather than indexed
+IndexProgress = Callable[[int, int, str, bool], None]
 
 
 @dataclass
@@ -119,7 +119,7 @@ class Indexer:
                 if todo is None:
                     done += 1
                     if progress:
-                        progress(done, total, path)
+                        progress(done, total, path, True)
                     continue
                 pending[path] = todo
                 yield Task(path, self.capabilities, self.setup)
@@ -129,7 +129,7 @@ class Indexer:
                 self._write(outcome, pending.pop(task.path), summary)
                 done += 1
                 if progress:
-                    progress(done, total, task.path)
+                    progress(done, total, task.path, False)
         finally:
             executor.close()
         if prune:
