@@ -6,7 +6,8 @@
 
 * Indexing: a set of mixed files (text videos and text images, real
   Tesseract backends, no result cache) indexed with ``-j 1``, ``-j 2`` and
-  a Dask LocalCluster of 1 and 2 worker processes, against running the
+  a Dask LocalCluster of 1 and 2 worker processes (Dask's default worker
+  config; and 1 worker with its profiler off), against running the
   single-file commands one by one (in one process, and as separate CLI
   invocations). Ratios are measured within one run; the machine may be shared.
 * Search: libraries of synthetic segments (bench/library_search.py), a
@@ -40,6 +41,7 @@ from framescribe.library import Library
 
 OUT = Path(__file__).parent / "out"
 ECHO = "framescribe.testing.echo_backend"
+PROFILE = "distributed.worker.profile.enabled"
 
 
 def make_index_set(folder: Path, files: int) -> float:
@@ -92,24 +94,39 @@ def bench_index(files: int, runs: int) -> str:
             s = lib.index([folder], use_cache=False, **kw)  # type: ignore[arg-type]
             assert s.indexed == files and not s.failed, s.to_dict()
 
+    import dask
     import distributed
 
-    clusters = {n: distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                            dashboard_address=None) for n in (1, 2)}
+    # Dask's own defaults, as a user's `dask worker` has them, and one worker with its statistical profiler off
+    # (it walks the running task's stack every 10 ms on the worker's event loop, holding the GIL).
+    cluster_configs: dict[str, dict[str, object]] = {"1": {}, "2": {}, "1, profiler off": {PROFILE: False}}
+    environ = dict(os.environ)
+    clusters = {}
+    for name, config in cluster_configs.items():
+        with dask.config.set(config):
+            clusters[name] = distributed.LocalCluster(n_workers=int(name[0]), threads_per_worker=1, processes=True,
+                                                      host="127.0.0.1", dashboard_address=None)
+    # A nanny sets its workers' variables (MALLOC_TRIM_THRESHOLD_=65536, OMP_NUM_THREADS=1, ...) in its own
+    # process, which is this one: the CLI runs and -j 2's processes must not start with them.
+    os.environ.clear()
+    os.environ.update(environ)
     clients = {n: distributed.Client(c) for n, c in clusters.items()}
     variants = {
         "single-file commands, one process": one_by_one_in_process,
         "single-file CLI, one invocation each": one_by_one_cli,
         "index -j 1": lambda: library_run(jobs=1),
         "index -j 2": lambda: library_run(jobs=2),
-        "index, Dask 1 worker": lambda: library_run(executor="dask", dask_client=clients[1]),
-        "index, Dask 2 workers": lambda: library_run(executor="dask", dask_client=clients[2]),
+        "index, Dask 1 worker": lambda: library_run(executor="dask", dask_client=clients["1"]),
+        "index, Dask 2 workers": lambda: library_run(executor="dask", dask_client=clients["2"]),
+        "index, Dask 1 worker, profiler off": lambda: library_run(executor="dask", dask_client=clients["1, profiler off"]),
     }
+    load_before = os.getloadavg()[0]
     for _ in range(runs):  # the variants take turns, so load on the shared machine hits them alike
         for name, fn in variants.items():
             t0 = time.perf_counter()
             fn()
             times.setdefault(name, []).append(time.perf_counter() - t0)
+            settle()
     direct.close()
     for c in clients.values():
         c.close()
@@ -124,14 +141,34 @@ def bench_index(files: int, runs: int) -> str:
         ["index -j 1 / single-file CLI one by one", f"{wall['index -j 1'] / wall['single-file CLI, one invocation each']:.3f}x"],
         ["Dask 1 worker / index -j 1", f"{wall['index, Dask 1 worker'] / wall['index -j 1']:.3f}x"],
         ["Dask 2 workers / index -j 2", f"{wall['index, Dask 2 workers'] / wall['index -j 2']:.3f}x"],
+        ["Dask 1 worker, profiler off / index -j 1",
+         f"{wall['index, Dask 1 worker, profiler off'] / wall['index -j 1']:.3f}x"],
     ]
+    load = f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores"
     db_size = sum(f.stat().st_size for f in tmp.glob("lib.sqlite3*"))
     shutil.rmtree(tmp, ignore_errors=True)
     return (f"{files} files ({files - files // 2} text videos, {media_seconds:.0f} media seconds; {files // 2} images), "
             f"Tesseract, no cache, median of {runs} turns:\n\n"
             + markdown(["how", "wall s", "media s / wall s", "files / min", "vs one process"], rows) + "\n"
             + markdown(["ratio", "value"], ratios)
-            + f"\nLibrary file after a run: {db_size / 1024:.0f} KiB.\n")
+            + f"\nDask: LocalCluster(n_workers=1 or 2, threads_per_worker=1, processes=True) with Dask's default "
+            f"worker config (statistical profiler on, every 10 ms), and one with {PROFILE}=False. "
+            f"Load average: {load}.\nLibrary file after a run: {db_size / 1024:.0f} KiB.\n")
+
+
+def settle(timeout: float = 30.0) -> None:
+    """Wait for worker processes a variant left ending (-j 2's pool is shut down without waiting, as a CLI
+    run should): their interpreters' teardown must not run during the next variant's turn. The Dask
+    clusters' worker processes are children too, and stay."""
+    import multiprocessing
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(not _is_dask(p) for p in multiprocessing.active_children()):
+        time.sleep(0.02)
+
+
+def _is_dask(process: object) -> bool:
+    return "Dask" in getattr(process, "name", "")
 
 
 def bench_search(sizes: list[int], queries: int) -> str:
