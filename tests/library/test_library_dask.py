@@ -20,6 +20,7 @@ from framescribe.testing.media import make_text_image
 from .conftest import calls
 
 distributed = pytest.importorskip("distributed", reason="the dask extra: pip install 'framescribe[dask]'")
+dask = pytest.importorskip("dask")
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +152,29 @@ def test_an_unreachable_scheduler_is_a_clear_usage_error(tmp_path: Path, index_k
     with Library(tmp_path / "lib.sqlite3") as lib, pytest.raises(BadInput, match="cannot reach the Dask scheduler"):
         lib.index([tmp_path], executor="dask", scheduler="tcp://127.0.0.1:1",
                   **{k: v for k, v in index_kw.items() if k != "jobs"})
+
+
+def test_a_file_that_kills_every_worker_fails_alone_and_its_batch_mates_are_indexed(
+        tmp_path: Path, index_kw: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # A cluster of its own: one worker, and a task lost with one worker is given up at once (allowed-failures
+    # 0), so the files of the batch that dies are at once tried again, each alone. The nanny starts each
+    # worker with this process's environment, so a restarted worker crashes on the same file.
+    folder = _images(tmp_path / "many", 4)
+    (folder / "zz-poison.png").write_bytes((folder / "page00.png").read_bytes())
+    monkeypatch.setenv("LIB_ECHO_CRASH", "poison")
+    caplog.set_level(logging.DEBUG, logger="framescribe.library")
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                     dashboard_address=None, worker_dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client, Library(tmp_path / "lib.sqlite3") as lib:
+        summary = lib.index([folder], executor="dask", dask_client=client, use_cache=False,
+                            **{k: v for k, v in index_kw.items() if k != "jobs"})
+        indexed = {Path(r.path).name for r in lib.media(status="ok")}
+    assert indexed == {f"page{i:02d}.png" for i in range(4)} and summary.indexed == 4
+    [(media, error)] = summary.failed
+    assert Path(media).name == "zz-poison.png" and "Dask lost every worker that tried this file" in error
+    started = Counter(Path(line.split()[1]).name for line in calls(tmp_path))
+    assert started["zz-poison.png"] == 2  # in its batch, then alone: never again
+    sizes = [int(m.split()[1]) for m in caplog.messages if m.startswith("sent ")]
+    assert max(sizes) > 1 and sum(sizes) > 5  # the poison went in a batch, whose files were sent again alone

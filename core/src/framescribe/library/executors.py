@@ -136,10 +136,12 @@ class DaskExecutor:
     each with its own outcome. A worker lost mid-task has its tasks rescheduled
     by the scheduler on another worker (up to the scheduler's
     ``allowed-failures``); the outcomes of a task arrive here once, from
-    whichever worker finished it, so no file is written twice. A group that
-    keeps killing its workers is split and its files tried one to a task, so
-    only a file that kills every worker it meets fails. A bad file is an
-    outcome, not an exception, so it is never retried.
+    whichever worker finished it, so no file is written twice. When the
+    scheduler gives a task up (``KilledWorker``), its files are tried once more,
+    one at a time with none of the run's other files in flight, so only a file
+    that kills its workers alone too fails, not the files that shared its task
+    or its worker. A bad file is an outcome, not an exception, so it is never
+    retried.
     """
 
     def __init__(self, setup: Setup, scheduler: str | None = None, client: Any = None) -> None:
@@ -173,6 +175,8 @@ class DaskExecutor:
         threads = sum(self.client.nthreads().values())  # once per run: not a scheduler round trip per file
         slots = max(2, 2 * threads)
         rates = Rates()
+        suspects: deque[Task] = deque()  # lost with workers that died: tried again one at a time
+        alone: set[str] = set()
 
         def submit(batch: tuple[Task, ...]) -> None:
             # pure=False: a task runs again only when its worker was lost, never because a key repeats.
@@ -183,6 +187,12 @@ class DaskExecutor:
 
         def refill() -> None:
             nonlocal exhausted
+            if suspects:
+                if not pending:  # alone: none of this run's other files can be blamed for what happens to it
+                    suspect = suspects.popleft()
+                    alone.add(suspect.path)
+                    submit((suspect,))
+                return
             while len(pending) < slots:
                 while not exhausted and len(ahead) < slots * MAX_BATCH:
                     task = next(queue, None)
@@ -200,11 +210,15 @@ class DaskExecutor:
             try:
                 outcomes = fut.result()
             except distributed.KilledWorker as exc:
-                if len(batch) > 1:  # one of them may kill every worker it meets: the others must not fail with it
-                    for task in batch:
-                        submit((task,))
-                    continue
-                outcomes = [_failed(batch[0], f"Dask lost every worker that tried this file ({exc})")]
+                # Which file killed the workers is unknown (a batch, or a file queued behind the culprit): each
+                # is tried once more alone; only one that kills its workers then too fails.
+                for task in batch:
+                    if task.path in alone:
+                        yield task, _failed(task, f"Dask lost every worker that tried this file, alone ({exc})")
+                    else:
+                        suspects.append(task)
+                refill()
+                continue
             except Exception as exc:  # the task itself could not run on the worker (e.g. framescribe missing there)
                 outcomes = [_failed(task, f"the Dask worker could not run the task: {type(exc).__name__}: {exc}")
                             for task in batch]
