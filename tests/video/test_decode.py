@@ -88,3 +88,23 @@ def test_the_frames_kept_are_decoded_exactly_as_in_a_full_decode(framescribe_cli
     full, kept = frames(None), frames("NONREF")
     assert 0 < len(kept) < 0.75 * len(full)
     assert all(np.array_equal(image, full[pts]) for pts, image in kept.items())
+
+
+def test_one_decoding_thread_gives_the_same_pictures_as_frame_threading(clip: Path) -> None:
+    # The pipeline decodes in one thread on machines of few cores (decoder_threads): only the CPU may change.
+    one = SampleReader(clip, 0.5, threads=1, skip_nonref=True)
+    auto = SampleReader(clip, 0.5, skip_nonref=True)
+    ones, autos = list(one), list(auto)
+    assert len(ones) == len(autos) == 17 and one.decoded == auto.decoded
+    for a, b in zip(ones, autos, strict=True):
+        assert a.time == b.time and len(a.between) == len(b.between)
+        assert np.array_equal(a.image, b.image) and np.array_equal(a.gray, b.gray)
+
+
+def test_the_pipeline_decodes_in_one_thread_on_few_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    from framescribe.video import pipeline
+
+    monkeypatch.setattr(pipeline.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert pipeline.decoder_threads() == 1
+    monkeypatch.setattr(pipeline.os, "sched_getaffinity", lambda pid: set(range(16)))
+    assert pipeline.decoder_threads() == 0  # FFmpeg's own frame threading

@@ -193,10 +193,12 @@ class SampleReader:
     from the frames that remain, a frame or two apart. ``info`` is the
     :class:`VideoInfo` of the file, known once the reader is made (the file is
     opened once, for both); call :meth:`close` if it is never iterated.
+    ``threads``: FFmpeg's decoding threads, 0 for its own choice (frame
+    threading over every core).
     """
 
     def __init__(self, path: str | os.PathLike[str], step: float, start: float | None = None, end: float | None = None,
-                 keep_between: bool = True, queue_size: int = 4, skip_nonref: bool = False) -> None:
+                 keep_between: bool = True, queue_size: int = 4, skip_nonref: bool = False, threads: int = 0) -> None:
         path = self.path = Path(path)
         self.step = step
         self.start = start or 0.0
@@ -213,6 +215,8 @@ class SampleReader:
             stream = self._container.streams.video[0]
             # Before the first frame is decoded: the codec takes these when it opens.
             stream.thread_type = "AUTO"
+            if threads:
+                stream.codec_context.thread_count = threads
             if skip_nonref:
                 stream.codec_context.skip_frame = "NONREF"
             self.info, first, rest = _probe(self._container, path)
