@@ -6,9 +6,11 @@
 On a shared machine wall time moves with other people's jobs; CPU seconds
 move much less. Per clip and turn it measures the CPU seconds of
 ``ffmpeg -i CLIP -f null -`` (a child process) and of one ``video_text`` run
-in this process, split by thread: the pipeline's decoder thread, the native
-threads it does not own (FFmpeg's frame-threading workers: decoding too; an
-OCR library's own threads would also land here), the main thread (finding,
+in this process, split by thread: the pipeline's decoder thread (decoding
+itself on machines of up to four cores, see framescribe.video.pipeline.
+decoder_threads), the native threads it does not own (FFmpeg's
+frame-threading workers on more cores; an OCR library's own threads also
+land here), the main thread (finding,
 tracking and merging text) and the reader threads (OCR). Per-thread CPU comes
 from /proc/self/task (Linux), sampled every 20 ms while the run goes on.
 Medians over the turns; the ratio is our CPU over decode-only CPU.

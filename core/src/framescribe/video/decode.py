@@ -2,7 +2,9 @@
 
 PyAV with FFmpeg's own frame threading decodes as fast as ``ffmpeg -f null``
 on this kind of machine (measured: 1.11 s vs 1.12 s for 12 s of 720p H.264,
-OpenCV's grab() 1.13 s, unthreaded PyAV 1.76 s), and unlike OpenCV it gives
+OpenCV's grab() 1.13 s, unthreaded PyAV 1.76 s) when nothing else runs; the
+pipeline chooses the number of threads (``threads``), since frame threading
+costs more CPU in all. Unlike OpenCV it gives
 each frame's presentation time, so variable frame rate is handled. Only the
 sampled frames are converted to arrays; the frames decoded between two
 samples are kept as cheap references so the pipeline can find the exact

@@ -1,7 +1,7 @@
 """The text-in-video pipeline: sample, find stable text, track it while unchanged, read it once, merge, refine.
 
-Three threads keep both cores busy: FFmpeg decodes (with its own frame
-threads) in the decode thread, this module's loop finds and tracks text in
+Three threads keep both cores busy: FFmpeg decodes in the decode thread
+(with its own frame threads on machines of many cores, see decoder_threads), this module's loop finds and tracks text in
 the sampled frames, and the reader runs in worker threads (Tesseract and
 OpenCV release the GIL).
 """
