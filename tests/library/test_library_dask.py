@@ -22,6 +22,10 @@ from .conftest import calls
 distributed = pytest.importorskip("distributed", reason="the dask extra: pip install 'framescribe[dask]'")
 dask = pytest.importorskip("dask")
 
+# The scheduler's HTTP server (health checks) on a free loopback port, not 8787: no clash with another
+# cluster running at the same time (the dashboard itself stays off).
+NO_FIXED_PORT = {"dashboard_address": "127.0.0.1:0"}
+
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
@@ -32,7 +36,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     os.environ["FRAMESCRIBE_CACHE_DIR"] = str(tmp_path_factory.mktemp("dask-cache"))
     try:
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                      dashboard_address=None, worker_dashboard_address=None) as c:
+                                      dashboard_address=None, worker_dashboard_address=None,
+                                      scheduler_kwargs=NO_FIXED_PORT) as c:
             yield c
     finally:
         for key, value in saved.items():
@@ -166,7 +171,8 @@ def test_a_file_that_kills_every_worker_fails_alone_and_its_batch_mates_are_inde
     caplog.set_level(logging.DEBUG, logger="framescribe.library")
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
             distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                     dashboard_address=None, worker_dashboard_address=None) as cluster, \
+                                     dashboard_address=None, worker_dashboard_address=None,
+                                     scheduler_kwargs=NO_FIXED_PORT) as cluster, \
             distributed.Client(cluster) as client, Library(tmp_path / "lib.sqlite3") as lib:
         summary = lib.index([folder], executor="dask", dask_client=client, use_cache=False,
                             **{k: v for k, v in index_kw.items() if k != "jobs"})
