@@ -32,6 +32,7 @@ from .context import ServerContext
 from .jobs import JobPool
 from .settings import ServeSettings
 from .store import Job, Store
+from .throttle import Throttle
 
 log = logging.getLogger("framescribe.server")
 SWEEP_EVERY = 60.0
@@ -44,7 +45,8 @@ def build_context(fs: Framescribe, settings: ServeSettings, data_dir: Path, *, p
     store = Store(data_dir / "server.sqlite3")
     chains = Chains(fs, processes=settings.workers if settings.isolation == "process" else 0, plugins=plugins,
                     use_cache=use_cache)
-    ctx = ServerContext(fs, settings, data_dir, store, Keys(settings.keys(), data_dir), chains, library=library)
+    ctx = ServerContext(fs, settings, data_dir, store, Keys(settings.keys(), data_dir), chains, library=library,
+                        throttle=Throttle(settings.auth_max_failures, settings.auth_window_seconds))
     if library is not None:  # finished jobs land in it (landing.py), uploads of the page too: one lock for all
         from .web.catalog import Catalog
 

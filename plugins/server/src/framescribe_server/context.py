@@ -22,6 +22,7 @@ from .errors import ApiError, shape_for
 from .jobs import JobPool
 from .settings import ServeSettings
 from .store import Job, Store
+from .throttle import Throttle
 
 HOW_TO_AUTH = {
     "videoindex": "send it in the x-api-key header",
@@ -43,6 +44,7 @@ class ServerContext:
     pool: JobPool | None = None
     library: Any = None  # a framescribe library, when --library is given
     catalog: Any = None  # web.catalog.Catalog on that library: every write to it goes through its lock
+    throttle: Throttle = field(default_factory=Throttle)  # failed key attempts per client address
     started: float = field(default_factory=time.time)
 
     @property
@@ -78,12 +80,33 @@ def owner(request: Request) -> str:
     auth = request.headers.get("authorization", "")
     if not presented and auth[:7].lower() == "bearer ":
         presented = auth[7:].strip()
+    if ctx.keys.required:
+        refuse_if_locked_out(ctx, request)
     found = ctx.keys.owner(presented)
     if found is None:
+        if presented:  # a missing key is not a guess; a wrong one is
+            ctx.throttle.failed(client_address(request))
         how = HOW_TO_AUTH[shape_for(request.url.path)]
         what = "no API key given" if not presented else "the API key is not valid"
         raise ApiError(401, f"{what}: {how}", "api_key_invalid")
     return found
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def locked_out_for(ctx: ServerContext, request: Request) -> int | None:
+    """Seconds the request's address must wait before its keys are checked again (None: not locked out)."""
+    return ctx.throttle.retry_after(client_address(request))
+
+
+def refuse_if_locked_out(ctx: ServerContext, request: Request) -> None:
+    """429 with Retry-After, before any key is looked at, while the address is locked out (see :mod:`.throttle`)."""
+    wait = locked_out_for(ctx, request)
+    if wait is not None:
+        raise ApiError(429, f"too many failed API key attempts from this address; try again in {wait} s",
+                       "too_many_requests", headers={"Retry-After": str(wait)})
 
 
 def new_id(prefix: str = "") -> str:

@@ -40,6 +40,10 @@ class ServeSettings(BaseModel):
     isolation: Literal["process", "thread"] = Field(
         "process", description='where the chains run: "process" (worker processes; a crash fails one job) or "thread"')
     max_jobs_per_key: int = Field(8, ge=1, description="queued + running jobs one key may have; more get 429 with Retry-After")
+    auth_max_failures: int = Field(10, ge=1, description="wrong API keys one client address may send within "
+                                   "auth_window_seconds; then its attempts get 429 with Retry-After, keys unchecked")
+    auth_window_seconds: float = Field(60.0, gt=0, description="the window failed keys are counted in, and how long "
+                                       "an address is then refused, seconds")
     max_upload_mb: float = Field(2048.0, gt=0, description="largest request body, MB; larger uploads get 413")
     retention_hours: float = Field(168.0, ge=0, description="hours jobs, tasks, videos and their results are kept (0: forever)")
     upload_retention_hours: float = Field(0.0, ge=0, description="hours an upload is kept after its job ends (0: deleted at once)")

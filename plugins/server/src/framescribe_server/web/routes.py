@@ -35,7 +35,7 @@ from framescribe.types import OcrResult, VideoResult
 
 from .. import uploads
 from ..auth import LOCAL_OWNER
-from ..context import ServerContext, Slot
+from ..context import ServerContext, Slot, client_address, locked_out_for
 from ..errors import ApiError
 from ..store import FAILED, SUCCEEDED
 from . import upload
@@ -73,9 +73,9 @@ class LoginNeeded(Exception):
 class PageError(Exception):
     """A request the page refuses, answered with an HTML error page."""
 
-    def __init__(self, status: int, title: str, message: str) -> None:
+    def __init__(self, status: int, title: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.title, self.message = status, title, message
+        self.status, self.title, self.message, self.headers = status, title, message, headers
 
 
 @dataclass
@@ -193,9 +193,14 @@ def viewer(request: Request) -> str:
     if not presented and auth[:7].lower() == "bearer ":
         presented = auth[7:].strip()
     if presented:
+        wait = locked_out_for(web.ctx, request)
+        if wait is not None:  # the key is not checked: a guess during the lock-out must not be confirmed
+            raise PageError(429, "Too many failed attempts", f"Too many failed attempts; try again in {wait} s.",
+                            {"Retry-After": str(wait)})
         found = keys.owner(presented)
         if found is not None:
             return found
+        web.ctx.throttle.failed(client_address(request))
     found = web.sessions.owner(request.cookies.get(COOKIE))
     if found is None:
         raise LoginNeeded
@@ -211,7 +216,9 @@ def same_origin(request: Request) -> None:
 
 async def _page_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PageError)
-    return error_page(request, exc.status, exc.title, exc.message)
+    page = error_page(request, exc.status, exc.title, exc.message)
+    page.headers.update(exc.headers or {})
+    return page
 
 
 async def _login_needed(request: Request, exc: Exception) -> Response:
@@ -490,10 +497,17 @@ async def login(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=4)
     target = safe_next(str(form.get("next") or "/"))
     key = str(form.get("key") or "")
-    who = web.ctx.keys.owner(key) if key else None
     if not web.ctx.keys.required:
         return RedirectResponse(target, 303)
+    wait = locked_out_for(web.ctx, request)
+    if wait is not None:  # the key is not checked: a guess during the lock-out must not be confirmed
+        page = render(request, "login.html", 429, target=target, problem=f"Too many failed attempts; try again in {wait} s.")
+        page.headers["Retry-After"] = str(wait)
+        return page
+    who = web.ctx.keys.owner(key) if key else None
     if who is None:
+        if key:
+            web.ctx.throttle.failed(client_address(request))
         return render(request, "login.html", 401, target=target,
                       problem="That is not one of this server's API keys." if key else "Enter an API key.")
     response = RedirectResponse(target, 303)
