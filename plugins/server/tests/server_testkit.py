@@ -22,6 +22,7 @@ KEY_B = "key-b-1a2b3c4d5e6f7a8b"
 FAKE_CHAINS = {"video_text": ["fake-echo"], "transcribe": ["fake-echo"], "image_ocr": ["fake-slow"]}
 MAX_UPLOAD_MB = 2
 MAX_JOBS = 4
+AUTH_MAX_FAILURES = 1000
 
 
 def hermetic_env(root: Path) -> dict[str, str]:
@@ -32,8 +33,11 @@ def hermetic_env(root: Path) -> dict[str, str]:
 
 def make_server(root: Path, *, serve: dict[str, Any] | None = None, keys: tuple[str, ...] = (KEY_A, KEY_B),
                 chains: dict[str, list[str]] | None = None, **kw: Any) -> ServerProcess:
+    # auth_max_failures: these servers' tests send many wrong keys on purpose (401 in every shape); the lock-out
+    # they would trigger has its own server in test_server_throttle.py.
     config = {"capabilities": chains or FAKE_CHAINS,
-              "serve": {"max_upload_mb": MAX_UPLOAD_MB, "max_jobs_per_key": MAX_JOBS, "workers": 2, **(serve or {})}}
+              "serve": {"max_upload_mb": MAX_UPLOAD_MB, "max_jobs_per_key": MAX_JOBS, "workers": 2,
+                        "auth_max_failures": AUTH_MAX_FAILURES, **(serve or {})}}
     # --no-cache: the fakes answer by file name, and the result cache (rightly) answers by content.
     return ServerProcess(root, config=config, keys=list(keys), plugins=[FAKE, SLOW], env=hermetic_env(root), args=["--no-cache"],
                          **kw)

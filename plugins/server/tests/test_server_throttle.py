@@ -69,6 +69,8 @@ def test_wrong_api_keys_lock_the_address_out_of_every_api_then_the_window_passes
     assert imagehq.status_code == 429 and imagehq.json()["error"]["code"] == "too_many_requests"
     ocr = http.post("/api/ocr/process", json={"key": "a.png"}, headers={"X-API-Key": KEY_A})
     assert ocr.status_code == 429 and "try again in" in ocr.json()["error"] and "retry-after" in ocr.headers
+    openai = http.post("/v1/audio/transcriptions", headers={"authorization": f"Bearer {KEY_A}"})
+    assert openai.status_code == 429 and openai.json()["error"]["type"] == "rate_limit_error"
     page = log_in(http, KEY_A)  # the lock-out is per address: the login form refuses too
     assert page.status_code == 429 and "set-cookie" not in page.headers
     wait_out(refused)
