@@ -7,18 +7,11 @@ from typing import Any
 
 from framescribe.library import Library
 from framescribe.library.eta import Eta, clock_text
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from framescribe.testing import ManualClock
 
 
 def test_skipped_files_do_not_make_the_rest_look_fast() -> None:
-    clock = Clock()
+    clock = ManualClock(100.0)
     eta = Eta(clock)
     for _ in range(90):  # 90 unchanged files, skipped at once
         eta.update(skipped=True)

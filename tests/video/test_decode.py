@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,7 @@ def test_one_decoding_thread_gives_the_same_pictures_as_frame_threading(clip: Pa
 def test_the_pipeline_decodes_in_one_thread_on_few_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     from framescribe.video import pipeline
 
-    monkeypatch.setattr(pipeline.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     assert pipeline.decoder_threads() == 1
-    monkeypatch.setattr(pipeline.os, "sched_getaffinity", lambda pid: set(range(16)))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)))
     assert pipeline.decoder_threads() == 0  # FFmpeg's own frame threading

@@ -14,6 +14,7 @@ import pytest
 from server_testkit import KEY_A
 from web_library import build_library, web_server
 
+from framescribe.testing import ManualClock
 from framescribe.testing.hostile import assert_no_secret
 from framescribe_server.testing import ServerProcess
 from framescribe_server.throttle import Throttle
@@ -120,16 +121,8 @@ def test_a_missing_key_is_not_counted(http: httpx.Client) -> None:
 # -- the counter itself, on a fake clock ------------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_lockout_starts_at_the_nth_failure_and_lasts_the_window() -> None:
-    clock = Clock()
+    clock = ManualClock()
     throttle = Throttle(3, 60.0, clock=clock)
     assert throttle.failed("10.0.0.1") is None
     assert throttle.failed("10.0.0.1") is None
@@ -145,7 +138,7 @@ def test_the_lockout_starts_at_the_nth_failure_and_lasts_the_window() -> None:
 
 
 def test_failures_older_than_the_window_do_not_count() -> None:
-    clock = Clock()
+    clock = ManualClock()
     throttle = Throttle(3, 10.0, clock=clock)
     for _ in range(10):
         assert throttle.failed("10.0.0.1") is None
@@ -154,7 +147,7 @@ def test_failures_older_than_the_window_do_not_count() -> None:
 
 
 def test_another_address_keeps_its_own_count() -> None:
-    throttle = Throttle(2, 60.0, clock=Clock())
+    throttle = Throttle(2, 60.0, clock=ManualClock())
     throttle.failed("10.0.0.1")
     throttle.failed("10.0.0.2")
     assert throttle.retry_after("10.0.0.1") is None and throttle.retry_after("10.0.0.2") is None
@@ -163,7 +156,7 @@ def test_another_address_keeps_its_own_count() -> None:
 
 
 def test_memory_stays_bounded_under_a_flood_of_addresses() -> None:
-    throttle = Throttle(5, 60.0, max_clients=1000, clock=Clock())
+    throttle = Throttle(5, 60.0, max_clients=1000, clock=ManualClock())
     for i in range(50_000):
         throttle.failed(f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}")
     assert len(throttle) == 1000

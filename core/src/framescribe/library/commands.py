@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from ..types import CAPABILITIES
+from .eta import Eta, clock_text  # stdlib only: no cost at start-up
 
 log = logging.getLogger("framescribe")
 
@@ -47,14 +48,11 @@ class _Eta:
 
     def __init__(self, quiet: bool) -> None:
         from ..progress import ProgressBar
-        from .eta import Eta
 
         self.bar = ProgressBar("index", enabled=False if quiet else None)
         self.eta = Eta()
 
     def __call__(self, done: int, total: int, path: str, skipped: bool) -> None:
-        from .eta import clock_text
-
         self.eta.update(skipped)
         self.bar(done, total, f"{done}/{total} ETA {clock_text(self.eta.left(done, total))} {Path(path).name}")
 

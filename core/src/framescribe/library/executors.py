@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
+from ..cores import usable_cores
 from ..errors import BadInput, MissingDependency
 from .batches import MAX_BATCH, Rates, take_batch
 from .work import Outcome, Setup, Task, index_batch, index_one, warm
@@ -37,7 +37,7 @@ class Executor(Protocol):
 
 def default_jobs() -> int:
     """One worker per core: indexing is CPU-bound, and the chains' own threads fill what is left."""
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+    return usable_cores()
 
 
 DIED_ALONE = ("the worker process indexing it died, and died again when the file was tried alone"

@@ -9,7 +9,6 @@ OpenCV release the GIL).
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -22,6 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ..cores import usable_cores
 from ..errors import BackendUnavailable, BadInput
 from ..types import Box, Segment, VideoResult
 from . import regions as rg
@@ -119,8 +119,7 @@ def decoder_threads() -> int:
     bench's runs 4-8 % faster on two cores, news_1080p included. With more
     cores than the pipeline keeps busy, frame threading shortens the wall time.
     """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return 1 if cores <= FEW_CORES else 0
+    return 1 if usable_cores() <= FEW_CORES else 0
 
 
 def _crop(img: rg.Image, r: rg.Rect) -> rg.Image:

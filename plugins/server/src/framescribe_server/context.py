@@ -76,10 +76,7 @@ def ctx_of(request: Request) -> ServerContext:
 def owner(request: Request) -> str:
     """The FastAPI dependency every API route uses: the owner id of the request's key, or 401."""
     ctx = ctx_of(request)
-    presented = request.headers.get("x-api-key")
-    auth = request.headers.get("authorization", "")
-    if not presented and auth[:7].lower() == "bearer ":
-        presented = auth[7:].strip()
+    presented = presented_key(request)
     if ctx.keys.required:
         refuse_if_locked_out(ctx, request)
     found = ctx.keys.owner(presented)
@@ -90,6 +87,15 @@ def owner(request: Request) -> str:
         what = "no API key given" if not presented else "the API key is not valid"
         raise ApiError(401, f"{what}: {how}", "api_key_invalid")
     return found
+
+
+def presented_key(request: Request) -> str | None:
+    """The API key a request carries: ``X-API-Key``, or else ``Authorization: Bearer KEY``."""
+    presented = request.headers.get("x-api-key")
+    auth = request.headers.get("authorization", "")
+    if not presented and auth[:7].lower() == "bearer ":
+        presented = auth[7:].strip()
+    return presented
 
 
 def client_address(request: Request) -> str:

@@ -35,7 +35,7 @@ from framescribe.types import OcrResult, VideoResult
 
 from .. import uploads
 from ..auth import LOCAL_OWNER
-from ..context import ServerContext, Slot, client_address, locked_out_for
+from ..context import ServerContext, Slot, client_address, locked_out_for, presented_key
 from ..errors import ApiError
 from ..store import FAILED, SUCCEEDED
 from . import upload
@@ -188,10 +188,7 @@ def viewer(request: Request) -> str:
             raise PageError(403, "Not here", "Without API keys the page answers only at a loopback address "
                                              "(http://127.0.0.1:PORT/ or http://localhost:PORT/).")
         return LOCAL_OWNER
-    presented = request.headers.get("x-api-key")
-    auth = request.headers.get("authorization", "")
-    if not presented and auth[:7].lower() == "bearer ":
-        presented = auth[7:].strip()
+    presented = presented_key(request)
     if presented:
         wait = locked_out_for(web.ctx, request)
         if wait is not None:  # the key is not checked: a guess during the lock-out must not be confirmed
