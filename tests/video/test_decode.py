@@ -109,3 +109,28 @@ def test_the_pipeline_decodes_in_one_thread_on_few_cores(monkeypatch: pytest.Mon
     assert pipeline.decoder_threads() == 1
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)))
     assert pipeline.decoder_threads() == 0  # FFmpeg's own frame threading
+
+
+@pytest.mark.parametrize("extra", [[], ["-pix_fmt", "yuvj420p"],
+                                   ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"],
+                                   ["-pix_fmt", "yuv444p"]],
+                         ids=["yuv420p", "full-range", "bt709", "yuv444p"])
+def test_colour_crops_are_the_pixels_of_the_whole_converted_frame(
+        framescribe_clip_factory: Any, extra: list[str]) -> None:
+    # The pipeline converts only the parts of a sample it needs (Sample.colour); what the reader gets must not
+    # depend on that: every crop is the same as the crop of FFmpeg's whole-frame conversion, odd edges included.
+    spec = ClipSpec(STANDARD.captions, duration=2.0, extra=extra)
+    clip = framescribe_clip_factory(f"colour-{'-'.join(extra) or 'plain'}.mp4", spec)
+    samples = list(SampleReader(clip, 0.5, skip_nonref=True, threads=1))
+    assert len(samples) >= 4
+    h, w = samples[0].gray.shape
+    rects = [(0, 0, w, h), (1, 1, 2, 2), (101, 57, 333, 140), (100, 56, 332, 141), (w - 61, h - 33, w, h),
+             (w - 7, 3, w + 20, 30), (5, 7, 5, 9)]
+    for sample in samples:
+        whole = sample.frame.to_ndarray(format="bgr24")
+        for x, y, x2, y2 in rects:
+            part = sample.colour(x, y, x2, y2)
+            assert part.flags.c_contiguous and np.array_equal(part, whole[y:y2, x:x2]), (x, y, x2, y2)
+        assert np.array_equal(sample.image, whole)
+    converted = decode_module.colour_crop(samples[0].frame, 10, 10, 50, 50)
+    assert (converted is None) == (extra == ["-pix_fmt", "yuv444p"])  # 4:4:4 converts whole frames instead

@@ -26,6 +26,8 @@ import av
 import cv2
 import numpy as np
 import numpy.typing as npt
+from av.video.frame import VideoFrame
+from av.video.reformatter import VideoReformatter
 
 from ..errors import BadInput
 from ..images import check_not_still_image
@@ -36,14 +38,38 @@ _HINT = "check that the file is a complete video (try playing it, or re-encode i
 
 @dataclass
 class Sample:
-    """A sampled frame: its time (seconds from the start of the video) and its displayed picture."""
+    """A sampled frame: its time (seconds from the start of the video) and its displayed picture.
+
+    The colour picture is converted only where it is asked for: :meth:`colour`
+    converts just a part of it, :attr:`image` the whole frame (once). The
+    pipeline needs colour only around the texts it tracks, about a tenth of
+    the picture, and converting every sample whole cost about as much CPU as
+    finding text in it.
+    """
 
     index: int
     time: float
-    image: Image  # BGR, rotated as a player shows it
-    gray: Image  # luma of the same frame
+    gray: Image  # luma of the displayed frame
+    frame: Any = field(repr=False)  # the decoded av.VideoFrame
+    rotation: int = 0  # degrees counterclockwise a player turns ``frame``
     between: list[tuple[float, Any]] = field(default_factory=list)  # (time, av.VideoFrame) decoded since the last sample
     end_time: float | None = None  # set on the last sample: when the video (or the range) ends
+    _image: Image | None = field(default=None, init=False, repr=False)
+
+    @property
+    def image(self) -> Image:
+        """The whole frame in colour (BGR), turned as a player shows it."""
+        if self._image is None:
+            self._image = to_display(self.frame, self.rotation)
+        return self._image
+
+    def colour(self, x: int, y: int, x2: int, y2: int) -> Image:
+        """``image[y:y2, x:x2]`` (a copy), the same pixels, converting only that part when the frame allows it."""
+        if self._image is None and self.rotation == 0:
+            part = colour_crop(self.frame, x, y, x2, y2)
+            if part is not None:
+                return part
+        return self.image[y:y2, x:x2].copy()
 
 
 @dataclass(frozen=True)
@@ -79,9 +105,61 @@ def luma_view(frame: Any, rotation: int) -> Image:
     return arr
 
 
-def to_display(frame: Any, rotation: int, fmt: str = "bgr24") -> Image:
+def to_display(frame: Any, rotation: int) -> Image:
     """A decoded frame as an array, turned the way a player shows it."""
-    return _turn(frame.to_ndarray(format=fmt), rotation)
+    return _turn(_reformatter(frame.width, frame.height).reformat(frame, format="bgr24", threads=1).to_ndarray(), rotation)
+
+
+# 4:2:0 frames whose crops convert exactly like the whole frame: FFmpeg's unscaled YUV-to-RGB conversion works on
+# pairs of lines and columns that share one chroma sample, so a crop on even coordinates gives the same pixels.
+_CROPPABLE = {"yuv420p", "yuvj420p"}
+_local = threading.local()
+_MAX_REFORMATTERS = 32
+
+
+def _reformatter(width: int, height: int) -> Any:
+    """This thread's converter for pictures of this size.
+
+    PyAV's ``to_ndarray`` makes a new one per call, which sets up FFmpeg's
+    scaler and starts its slice threads every time: about a quarter of the
+    conversion's cost for a whole 720p frame, most of it for a small crop.
+    """
+    cache: dict[tuple[int, int], Any] = _local.__dict__.setdefault("reformatters", {})
+    found = cache.get((width, height))
+    if found is None:
+        if len(cache) >= _MAX_REFORMATTERS:
+            cache.clear()
+        found = cache[(width, height)] = VideoReformatter()
+    return found
+
+
+def colour_crop(frame: Any, x: int, y: int, x2: int, y2: int) -> Image | None:
+    """``frame.to_ndarray(format="bgr24")[y:y2, x:x2]`` converting only that part; None for frames it cannot crop.
+
+    The crop is widened to even coordinates (whole chroma samples), converted with the same FFmpeg conversion
+    as the whole frame, then trimmed: the pixels are the same (a test compares them).
+    """
+    w, h = frame.width, frame.height
+    if frame.format.name not in _CROPPABLE or w % 2 or h % 2:
+        return None
+    x, y, x2, y2 = max(0, x), max(0, y), min(w, x2), min(h, y2)
+    if x2 <= x or y2 <= y:
+        return np.zeros((max(0, y2 - y), max(0, x2 - x), 3), np.uint8)
+    ex, ey = x & ~1, y & ~1
+    ex2, ey2 = min(w, x2 + (x2 & 1)), min(h, y2 + (y2 & 1))
+    cw, ch = ex2 - ex, ey2 - ey
+    planes = [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size) for p in frame.planes]
+    packed = np.empty((ch * 3 // 2, cw), np.uint8)  # FFmpeg's 4:2:0 layout: Y, then U and V at a quarter each
+    packed[:ch] = planes[0][ey:ey2, ex:ex2]
+    chroma = packed[ch:].reshape(-1)
+    quarter = (ch // 2) * (cw // 2)
+    chroma[:quarter] = planes[1][ey // 2:ey2 // 2, ex // 2:ex2 // 2].reshape(-1)
+    chroma[quarter:] = planes[2][ey // 2:ey2 // 2, ex // 2:ex2 // 2].reshape(-1)
+    part = VideoFrame.from_ndarray(packed, format=frame.format.name)
+    part.colorspace = frame.colorspace
+    part.color_range = frame.color_range
+    bgr = _reformatter(cw, ch).reformat(part, format="bgr24", threads=1).to_ndarray()
+    return np.ascontiguousarray(bgr[y - ey:y2 - ey, x - ex:x2 - ex])
 
 
 def _turn(arr: Image, rotation: int) -> Image:
@@ -320,7 +398,7 @@ class SampleReader:
     def _emit_sample(self, frame: Any, t: float, state: _DecodeState) -> bool:
         """Make ``frame`` the next sample and hand over the one before; False when the consumer stopped."""
         rotation = state.rotation or 0
-        sample = Sample(state.index, t, to_display(frame, rotation), luma(frame, rotation), state.between)
+        sample = Sample(state.index, t, luma(frame, rotation), frame, rotation, state.between)
         state.index += 1
         state.between = []
         while state.next_at <= t + 1e-6:
@@ -349,8 +427,8 @@ class SampleReader:
             # Frames after the last sample: the tail of the video, kept for refining the last boundaries.
             rotation = state.rotation or 0
             t_last, last_frame = state.between[-1]
-            tail = Sample(state.index, t_last, to_display(last_frame, rotation), luma(last_frame, rotation),
-                          state.between[:-1], end_time)
+            tail = Sample(state.index, t_last, luma(last_frame, rotation), last_frame, rotation, state.between[:-1],
+                          end_time)
             pending.end_time = None
             if self._put(pending):
                 self._put(tail)

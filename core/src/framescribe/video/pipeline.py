@@ -81,7 +81,7 @@ class _Track:
             self.early.append(seen.sample)
         if self.seen % self.stride == 0:
             r = self.rect
-            self.crops.append(seen.sample.image[r.y:r.y2, r.x:r.x2].copy())
+            self.crops.append(seen.sample.colour(r.x, r.y, r.x2, r.y2))
             self.gcrops.append(seen.gray[r.y:r.y2, r.x:r.x2].copy())
             if len(self.crops) >= 2 * max_crops:
                 self.crops = self.crops[::2]
@@ -259,7 +259,7 @@ class _Pipeline:
             self.stats.still_skipped += 1
             return
         boxes = rg.find_text_boxes(seen.work, last.work, self.min_line_work, self.roi_work, (last.sketch, seen.sketch))
-        boxes = [part for b in boxes for part in self._split_styles(b, seen.sample.image)]
+        boxes = [part for b in boxes for part in self._split_styles(b, seen.sample)]
         grown: dict[int, rg.Rect] = {}  # young tracks' extent with the parts of them found in this sample so far
         for b in self._split_at_tracks(boxes):
             self._start_or_grow(b, seen, last, grown)
@@ -289,7 +289,7 @@ class _Pipeline:
         text_rect = b.rect.scaled(1.0 / self.factor)
         line_h = max(1, round(b.line_height / self.factor))
         lines = b.lines
-        pieces = self._pieces_of(text_rect, line_h, seen.sample.image, seen.sample.time)
+        pieces = self._pieces_of(text_rect, line_h, seen.sample)
         if pieces:
             # Parts of one text found in different samples (a moving background hides some letters'
             # edges at times): one track for the whole text instead of one per fragment.
@@ -321,7 +321,7 @@ class _Pipeline:
         tr.add(seen, self.opt.max_crops)
         self.active.append(tr)
 
-    def _pieces_of(self, text: rg.Rect, line_h: int, image: rg.Image, now: float) -> list[_Track]:
+    def _pieces_of(self, text: rg.Rect, line_h: int, sample: Sample) -> list[_Track]:
         """Recently started tracks that are parts of the same text as ``text``.
 
         That is: on the same line and overlapping or touching it, or the line
@@ -331,7 +331,7 @@ class _Pipeline:
         young = (_HISTORY - 1) / self.opt.sample_rate  # their start can still be found again from the history
         out = []
         for tr in self.active:
-            is_young = now - tr.first.sample.time <= young
+            is_young = sample.time - tr.first.sample.time <= young
             a = tr.text_rect
             v_overlap = min(a.y2, text.y2) - max(a.y, text.y)
             h_overlap = min(a.x2, text.x2) - max(a.x, text.x)
@@ -352,17 +352,17 @@ class _Pipeline:
             aligned = abs((a.x + a.x2) - (text.x + text.x2)) / 2 < 0.2 * max(a.w, text.w) or abs(a.x - text.x) < line_h
             if stacked and aligned:
                 if tr.colour is None:
-                    tr.colour = self._box_colour(tr.text_rect, tr.first.sample.image)
-                if not _different_boxes(tr.colour, self._box_colour(text, image)):
+                    tr.colour = self._box_colour(tr.text_rect, tr.first.sample)
+                if not _different_boxes(tr.colour, self._box_colour(text, sample)):
                     out.append(tr)
         return out
 
-    def _split_styles(self, b: rg.TextBox, image: rg.Image) -> list[rg.TextBox]:
+    def _split_styles(self, b: rg.TextBox, sample: Sample) -> list[rg.TextBox]:
         """Lines of a block on differently coloured boxes (a name over a role) are separate texts."""
         if len(b.parts) < 2:
             return [b]
         parts = sorted(b.parts, key=lambda r: r.y)
-        colours = [self._box_colour(r.scaled(1.0 / self.factor), image) for r in parts]
+        colours = [self._box_colour(r.scaled(1.0 / self.factor), sample) for r in parts]
         groups: list[list[rg.Rect]] = [[parts[0]]]
         for prev, cur, part in zip(colours, colours[1:], parts[1:], strict=False):
             if _different_boxes(prev, cur):
@@ -380,10 +380,10 @@ class _Pipeline:
         return out
 
     @staticmethod
-    def _box_colour(r: rg.Rect, image: rg.Image) -> tuple[Any, float] | None:
+    def _box_colour(r: rg.Rect, sample: Sample) -> tuple[Any, float] | None:
         """The median colour of the darker pixels of a line and their spread (small when the text sits on a box)."""
         step = max(1, r.h // 12)  # a few hundred pixels tell the colour as well as all of them
-        crop = image[r.y:r.y2:step, r.x:r.x2:step].reshape(-1, 3)
+        crop = sample.colour(r.x, r.y, r.x2, r.y2)[::step, ::step].reshape(-1, 3)
         if len(crop) < 16:
             return None
         g = crop.astype(np.float32) @ np.array([0.114, 0.587, 0.299], np.float32)
