@@ -15,6 +15,7 @@ from framescribe.types import VideoResult
 from framescribe.video import VideoOptions, extract_video_text, require_readable
 from framescribe.video.merge import Candidate, merge_candidates
 from framescribe.video.regions import Rect
+from tests.bench_loader import load_bench
 
 TITLE = Caption(0.5, 5.0, "Meadow Tales", (120, 130), size=64, stroke=(0, 0, 0))
 # An opaque card over the last letter for the first 1.5 s: "Meadow Tale" shows at first, as when a passing
@@ -132,3 +133,25 @@ def test_persistent_is_written_only_when_true_and_read_back() -> None:
     assert logo.to_dict()["persistent"] is True and Segment.from_dict(logo.to_dict()) == logo
     caption = Segment(1.0, 2.0, "Hello")
     assert "persistent" not in caption.to_dict() and Segment.from_dict(caption.to_dict()) == caption
+
+
+def test_a_caption_does_not_take_the_start_of_scenery_that_held_still_on_its_line(
+        tmp_path_factory: pytest.TempPathFactory, reader: Any) -> None:
+    # serif_480p's three late captions, cut down: after a cut, the camera move starts slowly (eased), so scraps of
+    # the new picture hold still on the caption line for a second or more before the next caption comes. The
+    # caption found there joined such a scrap as "a part seen first" and came out 1.5 s early, from the cut on.
+    clipgen = load_bench("clipgen")  # the bench's clip generator: photos, eased camera moves, shadowed captions
+    subs = clipgen.Style("DejaVuSerif.ttf", 0.065, (255, 244, 214), shadow=(0, 0, 0), shadow_offset=0.08,
+                         shadow_blur=0.05)
+    first = clipgen.Text(0.67, 3.71, "Sphinx of black quartz, judge my vow.", subs)
+    second = clipgen.Text(4.54, 7.2, "The harbour was full of small boats.", subs)
+    clip = clipgen.Clip("scrap_on_the_line", (854, 480), 8.0, fps=24, texts=(first, second),
+                        shots=(clipgen.Shot("coffee", 3.0, (0.5, 0.5, 1.3), (0.5, 0.5, 1.6)),
+                               clipgen.Shot("astronaut", 10.0, (0.2, 0.5, 1.3), (0.8, 0.5, 1.3))))
+    video, _, _ = clipgen.build(clip, tmp_path_factory.mktemp("scrap"))
+    result = extract_video_text(video, reader, VideoOptions(ocr_workers=2))
+    late = [s for s in result.segments if "harbour" in s.value]
+    assert len(late) == 1 and late[0].start == pytest.approx(second.start, abs=0.15), result.segments
+    whole = [s for s in result.segments if "Sphinx" in s.value]
+    # A part seen first that is most of the text still gives it its start (the title test above).
+    assert len(whole) == 1 and whole[0].start == pytest.approx(first.start, abs=0.15)

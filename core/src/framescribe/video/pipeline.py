@@ -32,6 +32,7 @@ from .types import PipelineStats, Reading, Region, TextReader, VideoOptions
 log = logging.getLogger("framescribe.video")
 Progress = Callable[..., None]
 _HISTORY = 4  # samples kept for finding where a newly seen text really started
+PART_SHARE = 0.5  # of a text's width: a part seen earlier this wide gives the text its start (see _start_or_grow)
 BOX_COLOUR_STEP = 40  # colour levels: lines on boxes this different in any channel are separate texts
 SHORT_TEXT_CONFIDENCE = 0.8  # readings of at most four letters or digits need this much confidence
 MAX_STRIPES = 0.6  # rg.stripe_coherence above which a still region is scenery, not text
@@ -317,7 +318,13 @@ class _Pipeline:
             return
         tr = _Track(rect, text_rect, line_h, lines, ref, mask, seen.sample.time, seen, seen, edges=edges)
         self._backfill(tr)
-        tr.start = min([tr.start, *(p.start for p in pieces)])
+        # The whole keeps the start of a part seen first (letters a passing object hid at first) when that part is
+        # a good share of it or was found only lately. A narrow scrap tracked for longer is more likely scenery
+        # that held still on the text's line before the text came (a camera move slowing down, a shadow): its start
+        # is not the text's.
+        young = (_HISTORY - 1) / self.opt.sample_rate
+        tr.start = min([tr.start, *(p.start for p in pieces if p.text_rect.w >= PART_SHARE * text_rect.w
+                                    or seen.sample.time - p.first.sample.time <= young)])
         tr.add(seen, self.opt.max_crops)
         self.active.append(tr)
 
