@@ -116,6 +116,18 @@ def decode_cpu(path: Path) -> float:
     return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
+def warmed_up(clips: Sequence[str], backend: str | None) -> Framescribe | None:
+    """A Framescribe that has run ``backend`` once (imports, models loaded in the reader threads); None, saying
+    what to do, when a clip has not been made yet."""
+    missing = [c for c in clips if not (CLIPS / f"{c}.mp4").exists()]
+    if missing:
+        print(f"missing clips {missing}: run python bench/make_clips.py first", file=sys.stderr)
+        return None
+    fs = Framescribe({}, use_cache=False)
+    fs.video_text(CLIPS / "slides_720p.mp4", backend=backend)
+    return fs
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-b", "--backend", default="tesseract", help="a backend, or 'default' for the default chain")
@@ -123,13 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args(argv)
     clips = args.only or HD
-    missing = [c for c in clips if not (CLIPS / f"{c}.mp4").exists()]
-    if missing:
-        print(f"missing clips {missing}: run python bench/make_clips.py first", file=sys.stderr)
-        return 2
-    fs = Framescribe({}, use_cache=False)
     backend = None if args.backend == "default" else args.backend
-    fs.video_text(CLIPS / "slides_720p.mp4", backend=backend)  # warm-up: imports, models in reader threads
+    fs = warmed_up(clips, backend)
+    if fs is None:
+        return 2
     rows, totals = [], dict.fromkeys(["decode", "ours", *PARTS, "wall"], 0.0)
     for clip in clips:
         video = CLIPS / f"{clip}.mp4"

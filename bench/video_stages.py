@@ -22,21 +22,19 @@ import dataclasses
 import resource
 import statistics
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from tables import markdown, save
+from video_cpu import CLIPS, HD, warmed_up
 
 from framescribe import Framescribe
 from framescribe.media import ffmpeg_exe
 from framescribe.video import Reading, Region, SampleReader, extract_video_text
 from framescribe.video.pipeline import decoder_threads
 
-CLIPS = Path(__file__).parent / "out" / "clips"
-HD = ["yellow_720p", "slides_720p", "credits_720p"]
 STAGES = ["decode-only (ffmpeg)", "decoding (pipeline)", "decoding + finding", "whole (tesseract)"]
 
 
@@ -79,12 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args(argv)
     clips = args.only or HD
-    missing = [c for c in clips if not (CLIPS / f"{c}.mp4").exists()]
-    if missing:
-        print(f"missing clips {missing}: run python bench/make_clips.py first", file=sys.stderr)
+    fs = warmed_up(clips, "tesseract")
+    if fs is None:
         return 2
-    fs = Framescribe({}, use_cache=False)
-    fs.video_text(CLIPS / "slides_720p.mp4", backend="tesseract")  # warm-up: imports, models in reader threads
     totals = {s: [0.0, 0.0] for s in STAGES}
     rows = []
     for clip in clips:
