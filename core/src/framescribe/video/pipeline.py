@@ -322,11 +322,15 @@ class _Pipeline:
         # a good share of it or was found only lately. A narrow scrap tracked for longer is more likely scenery
         # that held still on the text's line before the text came (a camera move slowing down, a shadow): its start
         # is not the text's.
-        young = (_HISTORY - 1) / self.opt.sample_rate
         tr.start = min([tr.start, *(p.start for p in pieces if p.text_rect.w >= PART_SHARE * text_rect.w
-                                    or seen.sample.time - p.first.sample.time <= young)])
+                                    or seen.sample.time - p.first.sample.time <= self._young)])
         tr.add(seen, self.opt.max_crops)
         self.active.append(tr)
+
+    @property
+    def _young(self) -> float:
+        """Seconds after which a track is no longer young: its start can be found again from the history."""
+        return (_HISTORY - 1) / self.opt.sample_rate
 
     def _pieces_of(self, text: rg.Rect, line_h: int, sample: Sample) -> list[_Track]:
         """Recently started tracks that are parts of the same text as ``text``.
@@ -335,10 +339,9 @@ class _Pipeline:
         just above or below it, of the same size, aligned with it and not on a
         differently coloured box.
         """
-        young = (_HISTORY - 1) / self.opt.sample_rate  # their start can still be found again from the history
         out = []
         for tr in self.active:
-            is_young = sample.time - tr.first.sample.time <= young
+            is_young = sample.time - tr.first.sample.time <= self._young
             a = tr.text_rect
             v_overlap = min(a.y2, text.y2) - max(a.y, text.y)
             h_overlap = min(a.x2, text.x2) - max(a.x, text.x)
