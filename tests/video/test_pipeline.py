@@ -171,3 +171,40 @@ def test_a_reader_that_reads_is_not_given_up_on(six_captions: Path) -> None:
     result = extract_video_text(six_captions, Reads(), VideoOptions(give_up_unread=2))
     assert result.metadata["pipeline"]["gave_up"] is False
     assert len(result.segments) >= 6 and max(s.end for s in result.segments) > 11.5
+
+
+def test_beside_a_moving_picture_text_is_looked_for_only_where_the_picture_changed(
+        framescribe_clip_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A slide with a video playing in a corner: text is searched for around what changed, with the same result."""
+    import hashlib
+
+    from framescribe.testing.video_clips import Caption, ClipSpec
+    from framescribe.video import pipeline
+
+    clip = framescribe_clip_factory("inset.mp4", ClipSpec(
+        captions=[Caption(1.0, 3.5, "Quarterly results", (40, 40), fill=(20, 20, 20)),
+                  Caption(0.0, 4.0, "Slide 1 of 5", (460, 320), size=20, fill=(60, 60, 60)),
+                  # One digit changes: a window around it alone would cut the line, so the whole picture is searched.
+                  Caption(4.0, 8.0, "Slide 2 of 5", (460, 320), size=20, fill=(60, 60, 60)),
+                  Caption(5.0, 7.5, "Costs fell in every region", (40, 150), fill=(20, 20, 20))],
+        duration=8.0, pan=(0.0, 0.0), inset=(400, 60, 200, 150)))
+
+    class Fingerprint:
+        """Names each region by its pixels: the same text, tracked the same way, reads the same."""
+
+        def read(self, region: Region) -> list[Reading]:
+            return [Reading(hashlib.sha1(region.variants[0].tobytes()).hexdigest()[:8], 0.95)] if region.variants else []
+
+    def segments() -> tuple[list[tuple[str, float, float, int, int]], dict[str, Any]]:
+        result = extract_video_text(clip, Fingerprint(), VideoOptions(sample_rate=4))
+        found = sorted((s.value, round(s.start, 2), round(s.end, 2), s.box.x if s.box else -1, s.box.y if s.box else -1)
+                       for s in result.segments)
+        return found, result.metadata["pipeline"]
+
+    in_part, stats = segments()
+    monkeypatch.setattr(pipeline, "SEARCH_IN_PART", 0.0)  # every window is too large: the whole picture every time
+    everywhere, stats_everywhere = segments()
+    assert stats["searched_in_part"] >= 10 and stats_everywhere["searched_in_part"] == 0
+    assert in_part == everywhere
+    # All four texts, from and to the frame: both slide numbers, the title and the bullet.
+    assert sorted((round(a, 1), round(b, 1)) for _, a, b, _, _ in in_part) == [(0.0, 4.0), (1.0, 3.5), (4.0, 8.0), (5.0, 7.5)]

@@ -118,3 +118,23 @@ def line_image(text: str, width: int = 700) -> np.ndarray:
     img = np.full((70, width), 255, np.uint8)
     cv2.putText(img, text, (14, 48), cv2.FONT_HERSHEY_DUPLEX, 1.2, 0, 2, cv2.LINE_AA)
     return np.where(img < 128, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("window", [(230, 120, 120, 80), (0, 0, 640, 360), (380, 200, 200, 120)])
+def test_a_search_window_finds_what_the_whole_picture_holds_there(window: tuple[int, int, int, int]) -> None:
+    """Boxes searched for in a window are boxes of the whole picture, all that meet it; a line it cuts comes out whole."""
+    from framescribe.video import find_text_boxes
+    from framescribe.video.regions import Rect
+
+    rng = np.random.default_rng(3)
+    prev = cv2.GaussianBlur(rng.integers(0, 255, (360, 640), dtype=np.uint8), (0, 0), 4)
+    cur = prev.copy()
+    for img in (prev, cur):  # still text on a still picture: both samples show it
+        cv2.putText(img, "Costs fell in every region", (120, 170), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 255, 2, cv2.LINE_AA)
+        cv2.putText(img, "Slide 2", (430, 300), cv2.FONT_HERSHEY_SIMPLEX, 0.7, 240, 2, cv2.LINE_AA)
+    whole = find_text_boxes(cur, prev, 8)
+    assert len(whole) == 2
+    x, y, w, h = window
+    found = find_text_boxes(cur, prev, 8, window=Rect(x, y, w, h))
+    meeting = {b.rect for b in whole if b.rect.x2 > x and b.rect.x < x + w and b.rect.y2 > y and b.rect.y < y + h}
+    assert meeting and meeting <= {b.rect for b in found} <= {b.rect for b in whole}

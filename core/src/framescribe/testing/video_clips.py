@@ -49,6 +49,8 @@ class ClipSpec:
     # A still patch (x, y, w, h) of thin diagonal stripes, like wood grain: its edges hold still while the picture
     # pans and line up like letters, but they are scenery.
     stripes: tuple[int, int, int, int] | None = None
+    # A picture-in-picture (x, y, w, h) whose own picture pans at 40 pixels per second (a video beside a slide).
+    inset: tuple[int, int, int, int] | None = None
 
 
 def background(w: int, h: int, seed: int = 1) -> np.ndarray:
@@ -113,6 +115,10 @@ def make_clip(path: Path, spec: ClipSpec) -> Path:
             x, y, sw, sh = spec.stripes
             yy, xx = np.mgrid[y:y + sh, x:x + sw]
             frame[y:y + sh, x:x + sw] = np.where((((xx - yy) % 9) < 3)[..., None], (40, 60, 90), (150, 170, 200))
+        if spec.inset:
+            x, y, iw, ih = spec.inset
+            ix = int(40 * t) % w
+            frame[y:y + ih, x:x + iw] = bg[h - ih:h, ix:ix + iw]
         for c, layer in layers:
             if c.start <= t + 1e-9 < c.end:
                 alpha = layer[:, :, 3:4].astype(np.float32) / 255.0

@@ -41,6 +41,7 @@ LASTING = 1.0  # seconds on screen after which a region that held letter shapes 
 READ = 0.7  # confidence of a kept reading that counts its region as read: guesses at an unknown script score lower
 PERSISTENT_SHARE = 0.8  # a text shown this share of the time read is an overlay (logo, watermark) ...
 PERSISTENT_SECONDS = 5.0  # ... if that is at least this long
+SEARCH_IN_PART = 0.5  # of the picture: a search window larger than this is not worth cutting out (see _search_window)
 FEW_CORES = 4  # up to this many cores the video is decoded in one thread (see decoder_threads)
 
 
@@ -51,6 +52,9 @@ class _Seen:
     work: rg.Image  # grey, shrunk to the work height
     sketch: rg.Sketch | None = None  # of work, for finding text in this sample and the next
     still: bool = False  # the same picture as the sample before (thumbnails equal)
+    # What changed since the sample before, in work pixels: the parts whose thumbnail changed and the texts that
+    # ended there. None: not known (the first sample), so anything may have.
+    changed: list[rg.Rect] | None = None
 
 
 @dataclass
@@ -247,27 +251,60 @@ class _Pipeline:
 
     def _step(self, seen: _Seen, last: _Seen | None) -> None:
         """One sample: follow the texts already tracked, then find and start the new ones."""
-        self._follow(seen)
+        ended = self._follow(seen)
         if last is None:
             return
         seen.sketch = rg.sketch(seen.work)
         if last.sketch is None:
             last.sketch = rg.sketch(last.work)
-        seen.still = _same_thumbnail(last.sketch, seen.sketch)
+        moved = rg.changed_box(last.sketch, seen.sketch)
+        seen.changed = [r.scaled(self.factor) for r in ended] + ([] if moved is None else [moved])
+        seen.still = not seen.changed
         if seen.still and last.still:
             # Three samples of one still picture (a slide, a paused shot): finding text in it now would find
             # what the last sample found, against the same still picture, and start nothing new.
             self.stats.still_skipped += 1
             return
-        boxes = rg.find_text_boxes(seen.work, last.work, self.min_line_work, self.roi_work, (last.sketch, seen.sketch))
+        window = self._search_window(seen, last)
+        if window is not None:
+            self.stats.searched_in_part += 1
+        boxes = rg.find_text_boxes(seen.work, last.work, self.min_line_work, self.roi_work, (last.sketch, seen.sketch),
+                                   window)
         boxes = [part for b in boxes for part in self._split_styles(b, seen.sample)]
         grown: dict[int, rg.Rect] = {}  # young tracks' extent with the parts of them found in this sample so far
         for b in self._split_at_tracks(boxes):
             self._start_or_grow(b, seen, last, grown)
 
-    def _follow(self, seen: _Seen) -> None:
-        """Tracks whose text ``seen`` still shows go on; the others end (their end refined to the frame)."""
+    def _search_window(self, seen: _Seen, last: _Seen) -> rg.Rect | None:
+        """The part of the work image where ``seen`` can show text not found before; None: all of it.
+
+        Text is found once its edges held still from one sample to the next.
+        Where nothing changed in the last two steps, the search would see the
+        same two pictures as in the step before and find what it found then
+        (a slide beside a moving picture-in-picture, a still shot with one
+        moving figure). So only what changed in those steps is searched, with
+        a margin of a few lines; a box that reaches the margin's edge makes
+        :func:`~framescribe.video.regions.find_text_boxes` search everything.
+        """
+        if last.changed is None or seen.changed is None:
+            return None
+        parts = last.changed + seen.changed
+        if not parts:
+            return None
+        area = parts[0]
+        for r in parts[1:]:
+            area = area.union(r)
+        H, W = seen.work.shape
+        area = area.padded(max(16, H // 12), W, H)
+        return area if area.w * area.h <= SEARCH_IN_PART * W * H else None
+
+    def _follow(self, seen: _Seen) -> list[rg.Rect]:
+        """Tracks whose text ``seen`` still shows go on; the others end (their end refined to the frame).
+
+        Returns where the texts that ended were.
+        """
         still: list[_Track] = []
+        ended: list[rg.Rect] = []
         for tr in self.active:
             crop = _crop(seen.gray, tr.rect)
             if _unchanged(crop, _crop(tr.last.gray, tr.rect)):
@@ -283,7 +320,9 @@ class _Pipeline:
                 still.append(tr)
             else:
                 self._finish(tr, self._refine_end(tr, seen))
+                ended.append(tr.rect)
         self.active = still
+        return ended
 
     def _start_or_grow(self, b: rg.TextBox, seen: _Seen, last: _Seen, grown: dict[int, rg.Rect]) -> None:
         """A text box found in ``seen``: a new track, a larger one replacing the tracks it holds, or nothing new."""
@@ -601,11 +640,6 @@ class _Pipeline:
 
 def _within(inner: rg.Rect, outer: rg.Rect) -> bool:
     return inner.x >= outer.x and inner.y >= outer.y and inner.x2 <= outer.x2 and inner.y2 <= outer.y2
-
-
-def _same_thumbnail(a: rg.Sketch, b: rg.Sketch) -> bool:
-    """Whether two samples' 320-pixel thumbnails are the same picture: no text came, went or faded anywhere."""
-    return bool(cv2.absdiff(a.small, b.small).max() <= UNCHANGED)
 
 
 def _unchanged(a: rg.Image, b: rg.Image) -> bool:

@@ -25,6 +25,7 @@ STATIC_THRESHOLD = 10  # grey levels two samples may differ by and still count a
 MOVING_SHARE = 0.015  # share of the pixels around a text that changed: above it the picture moves (a slow pan)
 MIN_LINE_ASPECT = 2.5  # width / height of a line box: three letters or more (shorter scraps are mostly scenery)
 TARGET_LETTER_HEIGHT = 30  # pixels; Tesseract reads capitals of about this height best
+UNCHANGED_THUMBNAIL = 2  # grey levels two samples' 320-pixel thumbnails may differ by and show the same picture
 
 
 @dataclass(frozen=True)
@@ -100,37 +101,77 @@ def sketch(work: Image) -> Sketch:
     return Sketch(blurred, small)
 
 
-def _follow_camera(prev: Sketch, cur: Sketch) -> Image | None:
-    """``prev`` shifted by the global motion between the two samples, or None when the picture did not pan."""
-    h, w = cur.blurred.shape
-    f = 320.0 / w
+def _follow_camera(prev: Sketch, cur: Sketch, window: Rect) -> Image | None:
+    """``window`` of ``prev`` shifted by the global motion between the two samples; None: the picture did not pan."""
+    f = 320.0 / cur.blurred.shape[1]
     (dx, dy), response = cv2.phaseCorrelate(prev.small, cur.small)
     dx, dy = dx / f, dy / f
     if response < 0.05 or (dx * dx + dy * dy) < 2.0:
         return None
-    shift = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
-    return cv2.warpAffine(prev.blurred, shift, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    # Shifting just the window (moved by its own corner) gives the same pixels as cutting it from the shifted whole.
+    shift = np.array([[1, 0, dx - window.x], [0, 1, dy - window.y]], np.float32)
+    return cv2.warpAffine(prev.blurred, shift, (window.w, window.h), borderMode=cv2.BORDER_REPLICATE)
+
+
+def changed_box(before: Sketch, now: Sketch) -> Rect | None:
+    """The part of the work image that changed between two samples, from their thumbnails; None when nothing did.
+
+    "Changed" is the test of a still picture: a thumbnail pixel more than
+    ``UNCHANGED_THUMBNAIL`` grey levels apart.
+    """
+    moved = cv2.absdiff(before.small, now.small) > UNCHANGED_THUMBNAIL
+    points = cv2.findNonZero(moved.astype(np.uint8))
+    if points is None:
+        return None
+    x, y, w, h = (int(v) for v in cv2.boundingRect(points))
+    # The thumbnail is resized with linear interpolation: one of its pixels reaches a pixel into the work image's
+    # next ones, so the box grows by one thumbnail pixel each way.
+    H, W = now.blurred.shape
+    f = W / now.small.shape[1]
+    x1, y1 = max(0, int((x - 1) * f)), max(0, int((y - 1) * H / now.small.shape[0]))
+    x2, y2 = min(W, int(np.ceil((x + w + 1) * f))), min(H, int(np.ceil((y + h + 1) * H / now.small.shape[0])))
+    return Rect(x1, y1, x2 - x1, y2 - y1)
 
 
 def find_text_boxes(cur: Image, prev: Image | None, min_line_height: int, roi: Mask | None = None,
-                    sketches: tuple[Sketch, Sketch] | None = None) -> list[TextBox]:
+                    sketches: tuple[Sketch, Sketch] | None = None, window: Rect | None = None) -> list[TextBox]:
     """Text candidates in grey work image ``cur``: stable strong edges grouped into lines, lines into blocks.
 
     ``prev`` is the previous sample (same size); None treats everything as
     stable. ``sketches``: :func:`sketch` of ``prev`` and ``cur`` when the
-    caller keeps them (each sample's is needed twice).
+    caller keeps them (each sample's is needed twice). ``window``: the only
+    part of the picture where new text can be (where it changed lately);
+    when a box found there reaches the window's edge, the whole picture is
+    searched, so a line that reaches out of it comes out whole.
     """
-    h = cur.shape[0]
-    cand = edge_map(cur) > EDGE_THRESHOLD
+    if window is None or prev is None:
+        return _find_text_boxes(cur, prev, min_line_height, roi, sketches, Rect(0, 0, cur.shape[1], cur.shape[0]))
+    boxes = _find_text_boxes(cur, prev, min_line_height, roi, sketches, window)
+    H, W = cur.shape
+    for b in boxes:
+        r = b.rect
+        if (r.x <= window.x and window.x > 0) or (r.y <= window.y and window.y > 0) \
+                or (r.x2 >= window.x2 and window.x2 < W) or (r.y2 >= window.y2 and window.y2 < H):
+            return _find_text_boxes(cur, prev, min_line_height, roi, sketches, Rect(0, 0, W, H))
+    return boxes
+
+
+def _find_text_boxes(cur: Image, prev: Image | None, min_line_height: int, roi: Mask | None,
+                     sketches: tuple[Sketch, Sketch] | None, window: Rect) -> list[TextBox]:
+    """:func:`find_text_boxes` in ``window`` of the picture, boxes in the whole picture's pixels."""
+    h = cur.shape[0]  # sizes follow the whole picture's, not the window's
+    wx, wy, wx2, wy2 = window.x, window.y, window.x2, window.y2
+    cut = cur[wy:wy2, wx:wx2]
+    cand = edge_map(cut) > EDGE_THRESHOLD
     if prev is not None:
         before, now = sketches or (sketch(prev), sketch(cur))
-        cand &= cv2.absdiff(now.blurred, before.blurred) < STATIC_THRESHOLD
-        moved = _follow_camera(before, now)
+        cand &= cv2.absdiff(now.blurred[wy:wy2, wx:wx2], before.blurred[wy:wy2, wx:wx2]) < STATIC_THRESHOLD
+        moved = _follow_camera(before, now, window)
         if moved is not None:
             # Edges that also match the panned picture (lines along the pan) are scenery, not overlay.
-            cand &= cv2.absdiff(now.blurred, moved) >= STATIC_THRESHOLD
+            cand &= cv2.absdiff(now.blurred[wy:wy2, wx:wx2], moved) >= STATIC_THRESHOLD
     if roi is not None:
-        cand &= roi
+        cand &= roi[wy:wy2, wx:wx2]
     m: Image = cand.astype(np.uint8) * 255
     # Drop isolated stable specks (a background that happens to match), then join letters into lines.
     m = cv2.morphologyEx(m, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
@@ -151,9 +192,9 @@ def find_text_boxes(cur: Image, prev: Image | None, min_line_height: int, roi: M
             for c in inner:
                 ix, iy, iw, ih = (int(v) for v in cv2.boundingRect(c))
                 if _line_like(cand, x + ix, y + iy, iw, ih, min_line_height, max_h):
-                    lines.append(Rect(x + ix, y + iy, iw, ih))
+                    lines.append(Rect(wx + x + ix, wy + y + iy, iw, ih))
         elif _line_like(cand, x, y, bw, bh, min_line_height, max_h):
-            lines.append(Rect(x, y, bw, bh))
+            lines.append(Rect(wx + x, wy + y, bw, bh))
     return _group_lines(lines)
 
 

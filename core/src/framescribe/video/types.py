@@ -132,6 +132,7 @@ class PipelineStats:
     refined_boundaries: int = 0
     gave_up: bool = False  # stopped early: the reader read none of the first give_up_unread lasting regions
     still_skipped: int = 0  # samples of a still picture in which text was not looked for again (the last one's found)
+    searched_in_part: int = 0  # samples in which text was looked for only where the picture changed lately
     # Regions on screen for at least a second that were handed to the reader, and those of them of which it read
     # nothing kept with confidence 0.7: many such regions mean text the engine cannot read (a script it has no data
     # for, read as nothing or as unsure guesses).
@@ -154,6 +155,7 @@ class PipelineStats:
             "reader_calls": self.reader_calls,
             "refined_boundaries": self.refined_boundaries,
             "still_skipped": self.still_skipped,
+            "searched_in_part": self.searched_in_part,
             "gave_up": self.gave_up,
             "lasting_regions": self.lasting_regions,
             "unread_regions": self.unread_regions,
