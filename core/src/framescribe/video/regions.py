@@ -593,17 +593,18 @@ def _keep_letters_counted(text: Mask, letter: float) -> tuple[Mask, int]:
     hs, areas = stats[:, cv2.CC_STAT_HEIGHT], stats[:, cv2.CC_STAT_AREA]
     keep[1:] = (hs[1:] <= 2.5 * letter) & (areas[1:] >= max(2.0, 0.015 * letter * letter))
     # Keep only blobs on the rows where letters are: scraps above or below the text lines go.
-    ys = stats[:, cv2.CC_STAT_TOP]
+    ys: npt.NDArray[np.intp] = stats[:, cv2.CC_STAT_TOP].astype(np.intp)
+    bottoms: npt.NDArray[np.intp] = ys + hs.astype(np.intp)
     letters = keep & (hs >= 0.5 * letter) & (hs <= 1.8 * letter)
+    # How many letters cover each row (+1 where one starts, -1 below where it ends, summed down the rows); a blob
+    # stays if any of its rows has two. Whole arrays at once: junk regions have hundreds of blobs.
     cover = np.zeros(text.shape[0] + 1, np.int32)
-    for i in np.flatnonzero(letters):
-        cover[ys[i]] += 1
-        cover[ys[i] + hs[i]] -= 1
+    np.add.at(cover, ys[letters], 1)
+    np.add.at(cover, bottoms[letters], -1)
     cover = np.cumsum(cover)[:-1]
     if int(cover.max(initial=0)) >= 3:
-        for i in np.flatnonzero(keep):
-            if int(cover[ys[i]:ys[i] + hs[i]].max(initial=0)) < 2:
-                keep[i] = False
+        rows_with_two = np.concatenate(([0], np.cumsum(cover >= 2)))
+        keep &= rows_with_two[bottoms] > rows_with_two[ys]
     out: Mask = keep[labels]
     # Dropping blobs joins none of the others: the kept blobs are the kept image's blobs.
     return out, int(_letter_like(stats[keep]).sum())
