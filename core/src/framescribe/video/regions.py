@@ -172,7 +172,7 @@ def _find_text_boxes(cur: Image, prev: Image | None, min_line_height: int, roi: 
             cand &= cv2.absdiff(now.blurred[wy:wy2, wx:wx2], moved) >= STATIC_THRESHOLD
     if roi is not None:
         cand &= roi[wy:wy2, wx:wx2]
-    m: Image = cand.astype(np.uint8) * 255
+    m: Image = cand.view(np.uint8)  # 0 and 1: the morphology and the contours only tell zero from non-zero
     # Drop isolated stable specks (a background that happens to match), then join letters into lines.
     m = cv2.morphologyEx(m, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
     gap = max(5, h // 60)
