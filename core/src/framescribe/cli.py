@@ -7,20 +7,21 @@ failed), 2 usage error or bad input (including bad configuration).
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
 from .cache_command import cache_group
+# common_options and output_option are also the plugin commands' API here (docs/plugins/hooks.md).
+from .cli_options import BEFORE_COMMAND, F, common_options, output_option, with_common_options
 from .errors import EXIT_FAILURE, EXIT_USAGE, FramescribeError, is_user_os_error, user_error
 from .library.commands import register as register_library_commands
 from .outputs import Output, check_output
@@ -28,7 +29,6 @@ from .outputs import Output, check_output
 if TYPE_CHECKING:
     from .api import Framescribe
 
-F = TypeVar("F", bound=Callable[..., Any])
 _HOST = "framescribe.host"
 log = logging.getLogger("framescribe")
 
@@ -80,31 +80,9 @@ class PluginGroup(click.Group):
         return command
 
 
-def _common_option_decorators() -> list[Callable[[F], F]]:
-    return [
-        click.option("--config", "config_path", type=click.Path(dir_okay=False),
-                     help="Config file (default: $FRAMESCRIBE_CONFIG, ./framescribe.toml, user config dir)."),
-        click.option("--plugin", "plugins", multiple=True, metavar="MODULE_OR_FILE.py",
-                     help="Load an extra plugin for this run (repeatable)."),
-        click.option("-v", "--verbose", count=True, help="More logging on stderr (-vv for debug)."),
-        click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress bar."),
-        click.option("--no-cache", is_flag=True, help="Do not read or write the result cache."),
-    ]
-
-
-def _with_common_options(f: F) -> F:
-    for decorator in reversed(_common_option_decorators()):
-        f = decorator(f)
-    return f
-
-
-# Where the group stores the common options given before the command (`framescribe -v backends`).
-_BEFORE_COMMAND = "framescribe.options_before_command"
-
-
 @click.group(cls=PluginGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="framescribe")
-@_with_common_options
+@with_common_options
 @click.pass_context
 def cli(ctx: click.Context, **opts: Any) -> None:
     """Pull text out of media: speech (transcribe), on-screen text in video
@@ -119,48 +97,7 @@ def cli(ctx: click.Context, **opts: Any) -> None:
       framescribe ocr scan.png --layout --format json
       framescribe -v backends
     """
-    ctx.meta[_BEFORE_COMMAND] = opts
-
-
-def merge_common_options(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
-    """The common options given before the command combined with those after it.
-
-    Counts add up (``-v backends -v`` is ``-vv``), flags hold if given on either side, plugins from both
-    load (once each), and ``--config`` may be given on one side only (or twice the same).
-    """
-    merged = dict(after)
-    if not before:
-        return merged
-    first, second = before.get("config_path"), after.get("config_path")
-    if first and second and first != second:
-        raise click.UsageError(f"--config given twice, before and after the command ({first}, {second}); give one")
-    merged["config_path"] = second or first
-    merged["plugins"] = tuple(dict.fromkeys([*before.get("plugins", ()), *after.get("plugins", ())]))
-    merged["verbose"] = int(before.get("verbose") or 0) + int(after.get("verbose") or 0)
-    merged["quiet"] = bool(before.get("quiet") or after.get("quiet"))
-    merged["no_cache"] = bool(before.get("no_cache") or after.get("no_cache"))
-    return merged
-
-
-def common_options(f: F) -> F:
-    """Options every working command takes: config, plugins, verbosity, cache.
-
-    They may also be given before the command (``framescribe -v backends``); the command's function sees
-    both combined (:func:`merge_common_options`), so plugin commands decorated with this get it too.
-    """
-
-    @functools.wraps(f)
-    def with_options_before_command(*args: Any, **opts: Any) -> Any:
-        ctx = click.get_current_context()
-        return f(*args, **merge_common_options(ctx.meta.get(_BEFORE_COMMAND) or {}, opts))
-
-    return _with_common_options(cast(F, with_options_before_command))
-
-
-def output_option() -> Callable[[F], F]:
-    """``-o/--output FILE``, for every command that writes a result; check it with outputs.check_output."""
-    return click.option("--output", "-o", metavar="FILE",
-                        help="Write here instead of stdout (- is stdout); checked before any work starts.")
+    ctx.meta[BEFORE_COMMAND] = opts
 
 
 def video_options(f: F) -> F:

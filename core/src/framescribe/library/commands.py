@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from ..cli_options import common_options, output_option
 from ..types import CAPABILITIES
 from .eta import Eta, clock_text  # stdlib only: no cost at start-up
 
@@ -61,10 +62,7 @@ class _Eta:
 
 
 def register(cli: click.Group) -> None:
-    """Add ``index`` and ``search`` to ``cli`` (called by framescribe.cli once its shared options exist)."""
-    from ..cli import common_options, output_option
-
-    # Built here, not at import: the shared options live in framescribe.cli, which imports this module.
+    """Add ``index`` and ``search`` to ``cli`` (called by framescribe.cli)."""
     cli.add_command(_index_command(common_options))
     cli.add_command(_search_command(common_options, output_option))
 
