@@ -20,11 +20,12 @@ import click
 
 from . import __version__
 from .cache_command import cache_group
-# common_options and output_option are also the plugin commands' API here (docs/plugins/hooks.md).
 from .cli_options import BEFORE_COMMAND, F, common_options, output_option, with_common_options
 from .errors import EXIT_FAILURE, EXIT_USAGE, FramescribeError, is_user_os_error, user_error
 from .library.commands import register as register_library_commands
 from .outputs import Output, check_output
+
+# common_options and output_option (from cli_options) are also the plugin commands' API here: docs/plugins/hooks.md.
 
 if TYPE_CHECKING:
     from .api import Framescribe
