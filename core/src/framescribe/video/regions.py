@@ -101,16 +101,16 @@ def sketch(work: Image) -> Sketch:
     return Sketch(blurred, small)
 
 
-def _follow_camera(prev: Sketch, cur: Sketch, window: Rect) -> Image | None:
-    """``window`` of ``prev`` shifted by the global motion between the two samples; None: the picture did not pan."""
-    f = 320.0 / cur.blurred.shape[1]
+def _follow_camera(prev: Sketch, cur: Sketch) -> Image | None:
+    """``prev`` shifted by the global motion between the two samples, or None when the picture did not pan."""
+    h, w = cur.blurred.shape
+    f = 320.0 / w
     (dx, dy), response = cv2.phaseCorrelate(prev.small, cur.small)
     dx, dy = dx / f, dy / f
     if response < 0.05 or (dx * dx + dy * dy) < 2.0:
         return None
-    # Shifting just the window (moved by its own corner) gives the same pixels as cutting it from the shifted whole.
-    shift = np.array([[1, 0, dx - window.x], [0, 1, dy - window.y]], np.float32)
-    return cv2.warpAffine(prev.blurred, shift, (window.w, window.h), borderMode=cv2.BORDER_REPLICATE)
+    shift = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
+    return cv2.warpAffine(prev.blurred, shift, (w, h), borderMode=cv2.BORDER_REPLICATE)
 
 
 def changed_box(before: Sketch, now: Sketch) -> Rect | None:
@@ -166,10 +166,13 @@ def _find_text_boxes(cur: Image, prev: Image | None, min_line_height: int, roi: 
     if prev is not None:
         before, now = sketches or (sketch(prev), sketch(cur))
         cand &= cv2.absdiff(now.blurred[wy:wy2, wx:wx2], before.blurred[wy:wy2, wx:wx2]) < STATIC_THRESHOLD
-        moved = _follow_camera(before, now, window)
+        # A pan moves the whole picture; a window is cut only when most of it held still, so the camera did not
+        # pan then (a moving picture-in-picture can still correlate as one: its own motion is not the camera's).
+        whole = window.w * window.h >= cur.shape[0] * cur.shape[1]
+        moved = _follow_camera(before, now) if whole else None
         if moved is not None:
             # Edges that also match the panned picture (lines along the pan) are scenery, not overlay.
-            cand &= cv2.absdiff(now.blurred[wy:wy2, wx:wx2], moved) >= STATIC_THRESHOLD
+            cand &= cv2.absdiff(now.blurred, moved) >= STATIC_THRESHOLD
     if roi is not None:
         cand &= roi[wy:wy2, wx:wx2]
     m: Image = cand.view(np.uint8)  # 0 and 1: the morphology and the contours only tell zero from non-zero
