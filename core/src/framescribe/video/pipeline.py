@@ -51,10 +51,14 @@ class _Seen:
     gray: rg.Image  # full-resolution grey of the displayed frame
     work: rg.Image  # grey, shrunk to the work height
     sketch: rg.Sketch | None = None  # of work, for finding text in this sample and the next
-    still: bool = False  # the same picture as the sample before (thumbnails equal)
     # What changed since the sample before, in work pixels: the parts whose thumbnail changed and the texts that
     # ended there. None: not known (the first sample), so anything may have.
     changed: list[rg.Rect] | None = None
+
+    @property
+    def still(self) -> bool:
+        """The same picture as the sample before: thumbnails equal and no text ended."""
+        return self.changed is not None and not self.changed
 
 
 @dataclass
@@ -259,7 +263,6 @@ class _Pipeline:
             last.sketch = rg.sketch(last.work)
         moved = rg.changed_box(last.sketch, seen.sketch)
         seen.changed = [r.scaled(self.factor) for r in ended] + ([] if moved is None else [moved])
-        seen.still = not seen.changed
         if seen.still and last.still:
             # Three samples of one still picture (a slide, a paused shot): finding text in it now would find
             # what the last sample found, against the same still picture, and start nothing new.

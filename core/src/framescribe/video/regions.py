@@ -127,9 +127,9 @@ def changed_box(before: Sketch, now: Sketch) -> Rect | None:
     # The thumbnail is resized with linear interpolation: one of its pixels reaches a pixel into the work image's
     # next ones, so the box grows by one thumbnail pixel each way.
     H, W = now.blurred.shape
-    f = W / now.small.shape[1]
-    x1, y1 = max(0, int((x - 1) * f)), max(0, int((y - 1) * H / now.small.shape[0]))
-    x2, y2 = min(W, int(np.ceil((x + w + 1) * f))), min(H, int(np.ceil((y + h + 1) * H / now.small.shape[0])))
+    fx, fy = W / now.small.shape[1], H / now.small.shape[0]
+    x1, y1 = max(0, int((x - 1) * fx)), max(0, int((y - 1) * fy))
+    x2, y2 = min(W, int(np.ceil((x + w + 1) * fx))), min(H, int(np.ceil((y + h + 1) * fy)))
     return Rect(x1, y1, x2 - x1, y2 - y1)
 
 
