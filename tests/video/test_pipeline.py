@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -208,3 +210,54 @@ def test_beside_a_moving_picture_text_is_looked_for_only_where_the_picture_chang
     assert in_part == everywhere
     # All four texts, from and to the frame: both slide numbers, the title and the bullet.
     assert sorted((round(a, 1), round(b, 1)) for _, a, b, _, _ in in_part) == [(0.0, 4.0), (1.0, 3.5), (4.0, 8.0), (5.0, 7.5)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a niceness of its own per thread is Linux's")
+def test_readers_give_way_to_decoding_and_the_scan(six_captions: Path) -> None:
+    """The reader threads run at a lower priority than the thread that scans (and the decoder it starts)."""
+    from framescribe.video import pipeline
+
+    seen: set[int] = set()
+
+    class Niceness:
+        def read(self, region: Region) -> list[Reading]:
+            seen.add(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return []
+
+    extract_video_text(six_captions, Niceness(), VideoOptions(ocr_workers=2), end=4.0)
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen == {min(19, mine + pipeline.READER_NICE)} and pipeline.READER_NICE > 0
+
+
+def test_the_scan_waits_for_the_readers_when_too_many_regions_are_unread(
+        six_captions: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regions wait for a slow reader in memory: at most MAX_UNREAD of them, and the result is the same."""
+    import time
+
+    from framescribe.video import pipeline
+
+    class Slow:
+        def read(self, region: Region) -> list[Reading]:
+            time.sleep(0.3)
+            return [Reading(f"text read at {region.time:.0f} s", 0.95)]
+
+    queued = pipeline._Pipeline._queued
+    most: list[int] = []
+
+    def counting(self: Any, job: Any) -> None:
+        queued(self, job)
+        most.append(sum(not j.done() for j in self.unread))
+
+    monkeypatch.setattr(pipeline._Pipeline, "_queued", counting)
+
+    def run(limit: int) -> tuple[list[tuple[float, float, str]], int]:
+        monkeypatch.setattr(pipeline, "MAX_UNREAD", limit)
+        most.clear()
+        result = extract_video_text(six_captions, Slow(), VideoOptions(ocr_workers=1))
+        return [(s.start, s.end, s.value) for s in result.segments], max(most)
+
+    bounded, bounded_most = run(2)
+    free, free_most = run(1000)
+    assert free_most > 2, "the slow reader fell behind: without the bound more regions wait"
+    assert bounded_most <= 2
+    assert bounded == free and len(bounded) >= 6

@@ -138,3 +138,23 @@ def test_a_search_window_finds_what_the_whole_picture_holds_there(window: tuple[
     found = find_text_boxes(cur, prev, 8, window=Rect(x, y, w, h))
     meeting = {b.rect for b in whole if b.rect.x2 > x and b.rect.x < x + w and b.rect.y2 > y and b.rect.y < y + h}
     assert meeting and meeting <= {b.rect for b in found} <= {b.rect for b in whole}
+
+
+def test_stable_mask_is_the_spread_over_the_stack_in_float32() -> None:
+    """Sums added up by OpenCV give the very mask of the mean and spread over a float32 stack (grey and colour)."""
+    from framescribe.video.regions import stable_mask
+
+    def over_stack(crops: list[Any], max_spread: float) -> Any:
+        stack = np.stack(crops).astype(np.float32)
+        mean = stack.mean(axis=0)
+        spread = np.sqrt(np.maximum((stack * stack).sum(axis=0) / len(crops) - mean * mean, 0))
+        return (spread.mean(axis=2) if spread.ndim == 3 else spread) < max_spread
+
+    rng = np.random.default_rng(3)
+    for case in range(400):
+        n, h, w = int(rng.integers(2, 25)), int(rng.integers(1, 40)), int(rng.integers(1, 60))
+        shape = (h, w, 3) if case % 2 else (h, w)
+        base, noise = rng.integers(0, 256, shape), int(rng.integers(0, 40))
+        crops = [np.clip(base + rng.integers(-noise, noise + 1, shape), 0, 255).astype(np.uint8) for _ in range(n)]
+        limit = float(rng.integers(1, 30))
+        assert np.array_equal(stable_mask(crops, limit), over_stack(crops, limit)), case

@@ -3,17 +3,20 @@
 Three threads keep both cores busy: FFmpeg decodes in the decode thread
 (with its own frame threads on machines of many cores, see decoder_threads), this module's loop finds and tracks text in
 the sampled frames, and the reader runs in worker threads (Tesseract and
-OpenCV release the GIL).
+OpenCV release the GIL). The readers give way to the other two (see
+_lower_priority), which must each go through the frames in order.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,8 @@ PERSISTENT_SHARE = 0.8  # a text shown this share of the time read is an overlay
 PERSISTENT_SECONDS = 5.0  # ... if that is at least this long
 SEARCH_IN_PART = 0.5  # of the picture: a search window larger than this is not worth cutting out (see _search_window)
 FEW_CORES = 4  # up to this many cores the video is decoded in one thread (see decoder_threads)
+READER_NICE = 10  # how much lower the reader threads' priority is than the decoder's and the scan's (Linux)
+MAX_UNREAD = 16  # regions waiting for the reader before the scan stops to let it catch up (bounds their memory)
 
 
 @dataclass
@@ -114,8 +119,30 @@ def _reader_pool(workers: int) -> ThreadPoolExecutor:
     with _POOLS_LOCK:
         pool = _POOLS.get(workers)
         if pool is None:
-            pool = _POOLS[workers] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="framescribe-ocr")
+            pool = _POOLS[workers] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="framescribe-ocr",
+                                                        initializer=_lower_priority)
         return pool
+
+
+def _lower_priority() -> None:
+    """Let this reader thread give way to the decoder and the scan when they compete for a core.
+
+    Decoding and the scan are each one chain of work in frame order: time
+    either of them waits for a core is added to the run. A region can be
+    read any time before the end, so readers take the cores the other two
+    leave idle; the scan waits for them only when MAX_UNREAD regions are
+    queued. With the fair share instead, the readers took half the cores
+    from the chains while a backlog was growing anyway (measured in
+    docs/benchmarks.md). Linux sets a niceness per thread; elsewhere this
+    does nothing. A higher niceness needs no privileges.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + READER_NICE))
+    except OSError:  # a sandbox that forbids it: the fair share is slower, not wrong
+        pass
 
 
 def decoder_threads() -> int:
@@ -165,6 +192,7 @@ class _Pipeline:
         self.active: list[_Track] = []
         self.history: deque[_Seen] = deque(maxlen=_HISTORY)
         self.jobs: list[tuple[Future[list[Reading] | None], float, float, rg.Rect, rg.Rect]] = []
+        self.unread: list[Future[Any]] = []  # jobs not known to be done, for MAX_UNREAD
         self.pool = _reader_pool(max(1, options.ocr_workers))
         self.rotation = 0
         self._last_full_frame: rg.Image | None = None
@@ -528,7 +556,15 @@ class _Pipeline:
             grays = grays + self._extra_crops(tr, end)
         # Preparing the region costs about as much as finding text in a frame: it runs beside the reader.
         job = self.pool.submit(self._prepare_and_read, tr.rect, tr.line_height, crops, grays, tr.last.sample.time)
+        self._queued(job)
         self.jobs.append((job, tr.start, end, tr.rect, tr.text_rect))
+
+    def _queued(self, job: Future[Any]) -> None:
+        """Count a job handed to the readers; with more than MAX_UNREAD unread, wait until one is done."""
+        self.unread.append(job)
+        while len(self.unread) > MAX_UNREAD:
+            wait(self.unread, return_when=FIRST_COMPLETED)
+            self.unread = [j for j in self.unread if not j.done()]
 
     def _prepare_and_read(self, rect: rg.Rect, line_height: int, crops: list[rg.Image], grays: list[rg.Image],
                           time_: float) -> list[Reading] | None:
@@ -564,7 +600,9 @@ class _Pipeline:
         return [luma_view(frames[i][1], self.rotation)[r.y:r.y2, r.x:r.x2].copy() for i in sorted(set(idx.tolist()))]
 
     def _submit(self, region: Region, start: float, end: float, rect: rg.Rect, text_rect: rg.Rect) -> None:
-        self.jobs.append((self.pool.submit(self.reader.read, region), start, end, rect, text_rect))
+        job: Future[list[Reading] | None] = self.pool.submit(self.reader.read, region)
+        self._queued(job)
+        self.jobs.append((job, start, end, rect, text_rect))
 
     def _collect(self) -> list[Candidate]:
         out = []
