@@ -158,3 +158,18 @@ def test_stable_mask_is_the_spread_over_the_stack_in_float32() -> None:
         crops = [np.clip(base + rng.integers(-noise, noise + 1, shape), 0, 255).astype(np.uint8) for _ in range(n)]
         limit = float(rng.integers(1, 30))
         assert np.array_equal(stable_mask(crops, limit), over_stack(crops, limit)), case
+
+
+def test_a_masked_mean_is_numpys_to_the_bit() -> None:
+    """OpenCV's masked mean, made exact, equals NumPy's (whole-number means included, where a last bit decides)."""
+    from framescribe.video.regions import _masked_mean
+
+    rng = np.random.default_rng(11)
+    for case in range(3000):
+        h, w = int(rng.integers(1, 50)), int(rng.integers(1, 200))
+        img = rng.integers(0, 256, (h, w)).astype(np.uint8)
+        if case % 3 == 0:
+            img[:] = int(rng.integers(0, 256))  # every mean a whole number
+        where = rng.random((h, w)) < rng.random()
+        if where.any():
+            assert _masked_mean(img, where.view(np.uint8), int(where.sum())) == float(img[where].mean()), case

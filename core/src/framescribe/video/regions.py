@@ -623,6 +623,17 @@ def _keep_letters_counted(text: Mask, letter: float) -> tuple[Mask, int]:
     return out, int(_letter_like(stats[keep]).sum())
 
 
+def _masked_mean(img: Image, where: Image, count: int) -> float:
+    """``img[where].mean()`` of a one-channel uint8 image, ``where`` a 0/1 uint8 mask with ``count`` ones.
+
+    OpenCV multiplies the sum by the reciprocal of the count, which can be
+    a last bit off NumPy's division; the sum is a whole number, so rounding
+    gets it back exactly, and dividing it gives NumPy's mean to the bit.
+    """
+    total = round(cv2.mean(img, where)[0] * count)
+    return total / count
+
+
 def _drop_thick(text: Mask, letter: float) -> Mask:
     """Remove patches far thicker than a letter's stroke: scenery of the text's colour touching the letters."""
     k = max(5, round(0.4 * letter)) | 1
@@ -662,16 +673,23 @@ def matches(reference: Image, mask: Mask, crop: Image, threshold: float = 28.0, 
     """
     if crop.shape != reference.shape:
         return False
-    if not mask.any():
-        return bool(cv2.absdiff(reference, crop).mean() < threshold / 2)
+    # Masks are counted and averaged over by OpenCV (as 0/1 views): tracking calls this for every text in every
+    # sample, and NumPy's boolean indexing copied the pixels out first, at twice the cost.
+    on_mask = mask.view(np.uint8)
+    n_mask = cv2.countNonZero(on_mask)
     diff = cv2.absdiff(reference, crop)
-    if float(diff[mask].mean()) >= threshold:
+    if n_mask == 0:
+        return bool(diff.mean() < threshold / 2)
+    if _masked_mean(diff, on_mask, n_mask) >= threshold:
         return False
     detail = mask if detail is None else detail
-    if strip <= 0 or mask.shape[1] < 2 * strip or detail.all() or not detail.any():
+    n_detail = n_mask if detail is mask else cv2.countNonZero(detail.view(np.uint8))
+    if strip <= 0 or mask.shape[1] < 2 * strip or n_detail in (0, detail.size):
         return True
-    around = diff[~detail]
-    if float(around.mean()) >= STATIC_THRESHOLD / 2 or float((around > STATIC_THRESHOLD).mean()) > MOVING_SHARE:
+    around = np.logical_not(detail).view(np.uint8)
+    n_around = detail.size - n_detail
+    moving = cv2.countNonZero(cv2.bitwise_and((diff > STATIC_THRESHOLD).view(np.uint8), around))
+    if _masked_mean(diff, around, n_around) >= STATIC_THRESHOLD / 2 or moving / n_around > MOVING_SHARE:
         return True  # a moving picture behind the text also moves the text's edge pixels: trust the whole only
     # The new character's edges count too: where "2" became "3" the new strokes lie partly off the old ones.
     detail = detail | (edge_map(crop) > EDGE_THRESHOLD)
