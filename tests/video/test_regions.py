@@ -173,3 +173,20 @@ def test_a_masked_mean_is_numpys_to_the_bit() -> None:
         where = rng.random((h, w)) < rng.random()
         if where.any():
             assert _masked_mean(img, where.view(np.uint8), int(where.sum())) == float(img[where].mean()), case
+
+
+def test_blobs_touching_the_edge_are_dropped_and_only_those() -> None:
+    """Against the plain way: label the blobs, drop every label found on the edge (unless that leaves too little)."""
+    from framescribe.video.regions import _drop_border_blobs
+
+    def plain(text: Any) -> Any:
+        n, labels = cv2.connectedComponents(text.astype(np.uint8), connectivity=8)
+        edge = set(labels[0]) | set(labels[-1]) | set(labels[:, 0]) | set(labels[:, -1])
+        out = np.isin(labels, [i for i in range(1, n) if i not in edge])
+        return out if out.sum() > 0.3 * text.sum() else text
+
+    rng = np.random.default_rng(4)
+    for case in range(500):
+        h, w = int(rng.integers(1, 40)), int(rng.integers(1, 60))
+        text = rng.random((h, w)) < rng.random() * 0.6
+        assert np.array_equal(_drop_border_blobs(text), plain(text)), case
