@@ -345,7 +345,7 @@ class _Pipeline:
             elif rg.matches(tr.reference, tr.mask, crop, strip=tr.strip, detail=tr.edges):
                 # Mask pixels that changed were scenery that happened to hold still at first: stop comparing them.
                 steady = tr.mask & (cv2.absdiff(tr.reference, crop) < rg.STATIC_THRESHOLD * 2)
-                if steady.sum() >= max(20, tr.mask.sum() // 4):
+                if int(np.count_nonzero(steady)) >= max(20, int(np.count_nonzero(tr.mask)) // 4):
                     tr.mask = steady
                 tr.add(seen, self.opt.max_crops)
                 still.append(tr)
@@ -384,7 +384,7 @@ class _Pipeline:
         prev = _crop(last.gray, rect)
         edges = rg.edge_map(ref) > rg.EDGE_THRESHOLD
         mask = edges & (cv2.absdiff(cv2.blur(ref, (3, 3)), cv2.blur(prev, (3, 3))) < rg.STATIC_THRESHOLD)
-        if mask.sum() < 20 or rg.stripe_coherence(ref, mask) > MAX_STRIPES:
+        if int(np.count_nonzero(mask)) < 20 or rg.stripe_coherence(ref, mask) > MAX_STRIPES:
             return
         tr = _Track(rect, text_rect, line_h, lines, ref, mask, seen.sample.time, seen, seen, edges=edges)
         self._backfill(tr)
@@ -572,7 +572,7 @@ class _Pipeline:
         # Text is found on the luma planes; colour tells scenery from text better (hue changes, luma may not).
         gray_median, stable, low, high = rg.temporal_stats(grays)
         edges = rg.edge_map(gray_median) > rg.EDGE_THRESHOLD
-        if edges.sum() >= 20 and rg.stripe_coherence(gray_median, edges) > MAX_STRIPES:
+        if int(np.count_nonzero(edges)) >= 20 and rg.stripe_coherence(gray_median, edges) > MAX_STRIPES:
             return None  # scenery that held still: its edges all run one way
         if len(crops) >= 3:
             colour_stable = rg.stable_mask(crops)

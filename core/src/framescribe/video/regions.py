@@ -206,7 +206,7 @@ def _line_like(cand: Mask, x: int, y: int, bw: int, bh: int, min_h: int, max_h: 
     if bh < min_h or bh > max_h or bw < bh * MIN_LINE_ASPECT or bw < 12:
         return False
     box_edges = cand[y:y + bh, x:x + bw]
-    density = float(box_edges.mean())
+    density = int(np.count_nonzero(box_edges)) / box_edges.size
     if density < 0.12 or density > 0.75:  # text strokes fill a moderate share of their line box
         return False
     edges8 = box_edges.astype(np.uint8)
@@ -430,8 +430,8 @@ def _bright_is_text(bright: Mask, dark: Mask, sel: Mask, mostly_stable: bool) ->
         rim[:2, :] = rim[-2:, :] = rim[:, :2] = rim[:, -2:] = True
     else:
         rim = sel & (cv2.erode(sel.astype(np.uint8), np.ones((3, 3), np.uint8)) == 0)
-    bright_rim = int((bright & rim).sum()) / max(1, int(bright.sum()))
-    dark_rim = int((dark & rim).sum()) / max(1, int(dark.sum()))
+    bright_rim = int(np.count_nonzero(bright & rim)) / max(1, int(np.count_nonzero(bright)))
+    dark_rim = int(np.count_nonzero(dark & rim)) / max(1, int(np.count_nonzero(dark)))
     return bright_rim <= dark_rim
 
 
@@ -558,7 +558,7 @@ def _letter_like(stats: Image) -> Mask:
     if len(stats) < 3:
         return out
     big = stats[:, cv2.CC_STAT_AREA] >= 12
-    if int(big.sum()) < 3:
+    if int(np.count_nonzero(big)) < 3:
         return out
     hs = stats[:, cv2.CC_STAT_HEIGHT].astype(float)
     med = float(np.median(hs[big]))
@@ -619,7 +619,7 @@ def _keep_letters_counted(text: Mask, letter: float) -> tuple[Mask, int]:
         keep &= rows_with_two[bottoms] > rows_with_two[ys]
     out: Mask = text.astype(bool, copy=False) if keep[1:].all() else keep[labels]
     # Dropping blobs joins none of the others: the kept blobs are the kept image's blobs.
-    return out, int(_letter_like(stats[keep]).sum())
+    return out, int(np.count_nonzero(_letter_like(stats[keep])))
 
 
 def _masked_mean(img: Image, where: Image, count: int) -> float:
@@ -655,7 +655,7 @@ def _drop_border_blobs(text: Mask) -> Mask:
     inner = labels[1:-1, 1:-1]
     out: Mask = (inner != 0) & (inner != labels[0, 0])
     # A box or slide background touching the edge would take the whole text with it: keep the original then.
-    return out if out.sum() > 0.3 * text.sum() else text
+    return out if int(np.count_nonzero(out)) > 0.3 * int(np.count_nonzero(text)) else text
 
 
 def matches(reference: Image, mask: Mask, crop: Image, threshold: float = 28.0, strip: int = 0,
