@@ -108,6 +108,30 @@ def test_reading_leaves_tesseract_inverting_as_it_was(reader: Any) -> None:
     assert reader.engine.api(reader.languages).GetBoolVariable("tessedit_do_invert") is True
 
 
+def test_a_binary_variant_read_as_one_bit_reads_as_the_eight_bit_image(reader: Any) -> None:
+    """Words, confidences and boxes the same: Tesseract's own thresholding of a 0/255 image finds the same pixels."""
+    from framescribe_tesseract.engines import TesserocrEngine, _page_words
+
+    engine = reader.engine
+    if not isinstance(engine, TesserocrEngine):
+        pytest.skip("the one-bit path is tesserocr's (this machine reads with the tesseract binary)")
+    for text in ("Meet me at the old harbour", "Slide 3 of 12", "QUARTERLY RESULTS 2026"):
+        img = line_image(text)
+        api = engine.api(reader.languages)
+        api.SetPageSegMode(7)
+        api.SetImageBytes(img.tobytes(), img.shape[1], img.shape[0], 1, img.shape[1])
+        api.SetSourceResolution(300)
+        api.SetVariable("tessedit_do_invert", "0")
+        try:
+            api.Recognize()
+            eight_bit = _page_words(api)
+        finally:
+            api.Clear()
+            api.SetVariable("tessedit_do_invert", "1")
+        one_bit = engine.read_prepared(img, reader.languages, 7)
+        assert one_bit == eight_bit and char_error_rate(text, " ".join(w.text for w in one_bit)) <= 0.1, text
+
+
 @pytest.mark.parametrize(("words", "kept"), [
     # Scenery beside the caption: punctuation, then a junk word next to another unsure one.
     ([("The", 0.96), ("boats.", 0.63), ("®", 0.0), ("anar", 0.0), ("\\", 0.79)], ["The", "boats."]),
