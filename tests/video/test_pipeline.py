@@ -244,8 +244,8 @@ def test_the_scan_waits_for_the_readers_when_too_many_regions_are_unread(
     queued = pipeline._Pipeline._queued
     most: list[int] = []
 
-    def counting(self: Any, job: Any) -> None:
-        queued(self, job)
+    def counting(self: Any, job: Any, *where: Any) -> None:
+        queued(self, job, *where)
         most.append(sum(not j.done() for j in self.unread))
 
     monkeypatch.setattr(pipeline._Pipeline, "_queued", counting)

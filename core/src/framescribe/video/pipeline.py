@@ -556,11 +556,12 @@ class _Pipeline:
             grays = grays + self._extra_crops(tr, end)
         # Preparing the region costs about as much as finding text in a frame: it runs beside the reader.
         job = self.pool.submit(self._prepare_and_read, tr.rect, tr.line_height, crops, grays, tr.last.sample.time)
-        self._queued(job)
-        self.jobs.append((job, tr.start, end, tr.rect, tr.text_rect))
+        self._queued(job, tr.start, end, tr.rect, tr.text_rect)
 
-    def _queued(self, job: Future[Any]) -> None:
-        """Count a job handed to the readers; with more than MAX_UNREAD unread, wait until one is done."""
+    def _queued(self, job: Future[list[Reading] | None], start: float, end: float, rect: rg.Rect,
+                text_rect: rg.Rect) -> None:
+        """Keep a job handed to the readers; with more than MAX_UNREAD unread, wait until one is done."""
+        self.jobs.append((job, start, end, rect, text_rect))
         self.unread.append(job)
         while len(self.unread) > MAX_UNREAD:
             wait(self.unread, return_when=FIRST_COMPLETED)
@@ -600,9 +601,7 @@ class _Pipeline:
         return [luma_view(frames[i][1], self.rotation)[r.y:r.y2, r.x:r.x2].copy() for i in sorted(set(idx.tolist()))]
 
     def _submit(self, region: Region, start: float, end: float, rect: rg.Rect, text_rect: rg.Rect) -> None:
-        job: Future[list[Reading] | None] = self.pool.submit(self.reader.read, region)
-        self._queued(job)
-        self.jobs.append((job, start, end, rect, text_rect))
+        self._queued(self.pool.submit(self.reader.read, region), start, end, rect, text_rect)
 
     def _collect(self) -> list[Candidate]:
         out = []
