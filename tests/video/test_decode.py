@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -134,3 +135,10 @@ def test_colour_crops_are_the_pixels_of_the_whole_converted_frame(
         assert np.array_equal(sample.image, whole)
     converted = decode_module.colour_crop(samples[0].frame, 10, 10, 50, 50)
     assert (converted is None) == (extra == ["-pix_fmt", "yuv444p"])  # 4:4:4 converts whole frames instead
+    # Converted later, in another thread, after the frames are gone (the pipeline's readers): the same pixels.
+    later = [(s.colour_later(x, y, x2, y2), s.frame.to_ndarray(format="bgr24")[y:y2, x:x2])
+             for s in samples for x, y, x2, y2 in rects]
+    del samples
+    with ThreadPoolExecutor(1) as pool:
+        parts = list(pool.map(lambda pair: pair[0].bgr(), later))
+    assert all(np.array_equal(part, want) for part, (_, want) in zip(parts, later, strict=True))

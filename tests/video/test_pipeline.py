@@ -261,3 +261,62 @@ def test_the_scan_waits_for_the_readers_when_too_many_regions_are_unread(
     assert free_most > 2, "the slow reader fell behind: without the bound more regions wait"
     assert bounded_most <= 2
     assert bounded == free and len(bounded) >= 6
+
+
+def test_only_the_crops_read_are_converted_to_colour(six_captions: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scan cuts a track's crops out as YUV planes; the reader converts the (at most max_crops) it is given."""
+    from framescribe.video import decode, pipeline
+
+    cut, where = decode.ColourCrop.cut, decode.ColourCrop.bgr
+    crops_cut: list[str] = []
+    converted: list[str] = []
+
+    def cutting(*args: Any) -> Any:
+        crops_cut.append(threading.current_thread().name)
+        return cut(*args)
+
+    def converting(self: Any) -> Any:
+        if self._bgr is None:
+            converted.append(threading.current_thread().name)
+        return where(self)
+
+    box_colours: list[int] = []
+    box_colour = pipeline._Pipeline._box_colour
+    monkeypatch.setattr(pipeline._Pipeline, "_box_colour",
+                        staticmethod(lambda *a: box_colours.append(1) or box_colour(*a)))
+    monkeypatch.setattr(decode.ColourCrop, "cut", staticmethod(cutting))
+    monkeypatch.setattr(decode.ColourCrop, "bgr", converting)
+    rec = Recorder()
+    extract_video_text(six_captions, rec, VideoOptions(max_crops=3))
+    by_readers = [n for n in converted if n.startswith("framescribe-ocr")]
+    assert len(rec.regions) >= 6 and all(r.frames <= 3 for r in rec.regions)
+    assert len(by_readers) <= 3 * len(rec.regions)
+    # Captions of 1.5 s give each track 6 samples: twice the crops it keeps. The scan converts only what it
+    # looks at itself (the colour of the box behind a line), never a track's crops.
+    assert len(crops_cut) >= 2 * len(by_readers)
+    assert len(converted) - len(by_readers) <= len(box_colours)
+
+
+def test_tracks_let_go_of_decoded_frames_they_no_longer_need(six_captions: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frames held back cost the decoder fresh buffers: a track keeps its first samples' frames only while it may
+    need them (the frames between them, while it has fewer than max_crops crops; its first sample, while young)."""
+    from framescribe.video import pipeline
+
+    step = pipeline._Pipeline._step
+    checked = {"full": 0, "old": 0}
+
+    def checking(self: Any, seen: Any, last: Any) -> None:
+        step(self, seen, last)
+        for tr in self.active:
+            if len(tr.crops) >= self.opt.max_crops:
+                assert tr.early == []
+                checked["full"] += 1
+            if seen.sample.time - tr.first_time > self._young:
+                assert tr.first is None
+                checked["old"] += 1
+
+    monkeypatch.setattr(pipeline._Pipeline, "_step", checking)
+    rec = Recorder()
+    extract_video_text(six_captions, rec, VideoOptions(max_crops=4))
+    assert len(rec.regions) >= 6
+    assert checked["full"] and checked["old"]

@@ -65,11 +65,15 @@ class Sample:
 
     def colour(self, x: int, y: int, x2: int, y2: int) -> Image:
         """``image[y:y2, x:x2]`` (a copy), the same pixels, converting only that part when the frame allows it."""
+        return self.colour_later(x, y, x2, y2).bgr()
+
+    def colour_later(self, x: int, y: int, x2: int, y2: int) -> ColourCrop:
+        """Like :meth:`colour`, but converted only when its ``bgr()`` is first called (in any thread)."""
         if self._image is None and self.rotation == 0:
-            part = colour_crop(self.frame, x, y, x2, y2)
+            part = ColourCrop.cut(self.frame, x, y, x2, y2)
             if part is not None:
                 return part
-        return self.image[y:y2, x:x2].copy()
+        return ColourCrop(self.image[y:y2, x:x2].copy())
 
 
 @dataclass(frozen=True)
@@ -139,27 +143,63 @@ def colour_crop(frame: Any, x: int, y: int, x2: int, y2: int) -> Image | None:
     The crop is widened to even coordinates (whole chroma samples), converted with the same FFmpeg conversion
     as the whole frame, then trimmed: the pixels are the same (a test compares them).
     """
-    w, h = frame.width, frame.height
-    if frame.format.name not in _CROPPABLE or w % 2 or h % 2:
-        return None
-    x, y, x2, y2 = max(0, x), max(0, y), min(w, x2), min(h, y2)
-    if x2 <= x or y2 <= y:
-        return np.zeros((max(0, y2 - y), max(0, x2 - x), 3), np.uint8)
-    ex, ey = x & ~1, y & ~1
-    ex2, ey2 = min(w, x2 + (x2 & 1)), min(h, y2 + (y2 & 1))
-    cw, ch = ex2 - ex, ey2 - ey
-    planes = [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size) for p in frame.planes]
-    packed = np.empty((ch * 3 // 2, cw), np.uint8)  # FFmpeg's 4:2:0 layout: Y, then U and V at a quarter each
-    packed[:ch] = planes[0][ey:ey2, ex:ex2]
-    chroma = packed[ch:].reshape(-1)
-    quarter = (ch // 2) * (cw // 2)
-    chroma[:quarter] = planes[1][ey // 2:ey2 // 2, ex // 2:ex2 // 2].reshape(-1)
-    chroma[quarter:] = planes[2][ey // 2:ey2 // 2, ex // 2:ex2 // 2].reshape(-1)
-    part = VideoFrame.from_ndarray(packed, format=frame.format.name)
-    part.colorspace = frame.colorspace
-    part.color_range = frame.color_range
-    bgr = _reformatter(cw, ch).reformat(part, format="bgr24", threads=1).to_ndarray()
-    return np.ascontiguousarray(bgr[y - ey:y2 - ey, x - ex:x2 - ex])
+    part = ColourCrop.cut(frame, x, y, x2, y2)
+    return None if part is None else part.bgr()
+
+
+class ColourCrop:
+    """A part of a decoded frame, kept as its YUV planes and converted to colour when first asked for.
+
+    Cutting the planes out is a copy; converting costs about ten times as
+    much. The pipeline keeps up to twice the crops of a text it uses
+    (thinning them as the text stays on screen) and wants colour only for
+    those it reads, in the reader threads: so the conversion waits until
+    then. Made from a converted picture, it just holds it.
+    """
+
+    __slots__ = ("_bgr", "_colorspace", "_format", "_packed", "_range", "_trim")
+
+    def __init__(self, bgr: Image | None = None, *, packed: Image | None = None, pixel_format: str = "",
+                 colorspace: Any = None, color_range: Any = None, trim: tuple[int, int, int, int] = (0, 0, 0, 0)) -> None:
+        self._bgr = bgr
+        self._packed = packed  # FFmpeg's 4:2:0 layout of the even-aligned crop: Y, then U and V at a quarter each
+        self._format, self._colorspace, self._range = pixel_format, colorspace, color_range
+        self._trim = trim  # rows and columns of the even-aligned crop that were asked for
+
+    @classmethod
+    def cut(cls, frame: Any, x: int, y: int, x2: int, y2: int) -> ColourCrop | None:
+        """``frame``'s pixels ``[y:y2, x:x2]``, not yet converted; None for frames that cannot be cut this way."""
+        w, h = frame.width, frame.height
+        if frame.format.name not in _CROPPABLE or w % 2 or h % 2:
+            return None
+        x, y, x2, y2 = max(0, x), max(0, y), min(w, x2), min(h, y2)
+        if x2 <= x or y2 <= y:
+            return cls(np.zeros((max(0, y2 - y), max(0, x2 - x), 3), np.uint8))
+        ex, ey = x & ~1, y & ~1
+        ex2, ey2 = min(w, x2 + (x2 & 1)), min(h, y2 + (y2 & 1))
+        cw, ch = ex2 - ex, ey2 - ey
+        planes = [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size) for p in frame.planes]
+        packed = np.empty((ch * 3 // 2, cw), np.uint8)
+        packed[:ch] = planes[0][ey:ey2, ex:ex2]
+        chroma = packed[ch:].reshape(-1)
+        quarter = (ch // 2) * (cw // 2)
+        chroma[:quarter] = planes[1][ey // 2:ey2 // 2, ex // 2:ex2 // 2].reshape(-1)
+        chroma[quarter:] = planes[2][ey // 2:ey2 // 2, ex // 2:ex2 // 2].reshape(-1)
+        return cls(packed=packed, pixel_format=frame.format.name, colorspace=frame.colorspace,
+                   color_range=frame.color_range, trim=(y - ey, y2 - ey, x - ex, x2 - ex))
+
+    def bgr(self) -> Image:
+        """The crop in colour (BGR), converted once."""
+        if self._bgr is None:
+            assert self._packed is not None
+            part = VideoFrame.from_ndarray(self._packed, format=self._format)
+            part.colorspace = self._colorspace
+            part.color_range = self._range
+            ch, cw = self._packed.shape[0] * 2 // 3, self._packed.shape[1]
+            y0, y1, x0, x1 = self._trim
+            whole = _reformatter(cw, ch).reformat(part, format="bgr24", threads=1).to_ndarray()
+            self._bgr, self._packed = np.ascontiguousarray(whole[y0:y1, x0:x1]), None
+        return self._bgr
 
 
 def _turn(arr: Image, rotation: int) -> Image:

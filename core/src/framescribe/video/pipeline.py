@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import statistics
 import sys
 import threading
 import time
@@ -28,7 +29,7 @@ from ..cores import usable_cores
 from ..errors import BackendUnavailable, BadInput
 from ..types import Box, Segment, VideoResult
 from . import regions as rg
-from .decode import Sample, SampleReader, VideoInfo, luma_view
+from .decode import ColourCrop, Sample, SampleReader, VideoInfo, luma_view
 from .merge import Candidate, merge_candidates
 from .types import PipelineStats, Reading, Region, TextReader, VideoOptions
 
@@ -75,15 +76,20 @@ class _Track:
     reference: rg.Image
     mask: rg.Mask
     start: float
-    first: _Seen
+    first: _Seen | None  # the first sample showing the text; None once the track is no longer young (see _follow)
     last: _Seen
-    crops: list[rg.Image] = field(default_factory=list)
+    crops: list[ColourCrop] = field(default_factory=list)  # converted to colour only if read (see _finish)
     gcrops: list[rg.Image] = field(default_factory=list)  # the same crops from the luma plane
     seen: int = 0
     stride: int = 1
     early: list[Sample] = field(default_factory=list)  # the first samples, whose in-between frames can add crops
     colour: tuple[Any, float] | None = None  # of the box behind the text, see _Pipeline._box_colour
     edges: rg.Mask | None = None  # every edge pixel of the reference, for spotting one changed character
+    first_time: float = 0.0  # when ``first`` was shown
+
+    def __post_init__(self) -> None:
+        assert self.first is not None
+        self.first_time = self.first.sample.time
 
     @property
     def strip(self) -> int:
@@ -91,16 +97,21 @@ class _Track:
         return max(4, self.line_height // 2)
 
     def add(self, seen: _Seen, max_crops: int) -> None:
-        if len(self.early) < 6:
+        if len(self.early) < 6 and len(self.crops) < max_crops:
             self.early.append(seen.sample)
         if self.seen % self.stride == 0:
             r = self.rect
-            self.crops.append(seen.sample.colour(r.x, r.y, r.x2, r.y2))
+            self.crops.append(seen.sample.colour_later(r.x, r.y, r.x2, r.y2))
             self.gcrops.append(seen.gray[r.y:r.y2, r.x:r.x2].copy())
             if len(self.crops) >= 2 * max_crops:
                 self.crops = self.crops[::2]
                 self.gcrops = self.gcrops[::2]
                 self.stride *= 2
+            if len(self.crops) >= max_crops:
+                # Enough crops for the median, and never fewer from now on: the frames between the first samples
+                # (see _Pipeline._extra_crops) are not needed. Let them go: every decoded frame held back is a
+                # buffer the decoder cannot reuse, and fresh buffers cost it CPU (about 0.3 s over three clips).
+                self.early = []
         self.seen += 1
         self.last = seen
 
@@ -337,6 +348,10 @@ class _Pipeline:
         still: list[_Track] = []
         ended: list[rg.Rect] = []
         for tr in self.active:
+            if tr.first is not None and seen.sample.time - tr.first_time > self._young:
+                # Only a young track's first sample is looked at again (its box colour); an old one would hold
+                # its decoded frames back from the decoder (see _Track.add).
+                tr.first = None
             crop = _crop(seen.gray, tr.rect)
             if _unchanged(crop, _crop(tr.last.gray, tr.rect)):
                 # Nothing changed since the last sample that showed the text (a slide, a still): it still does.
@@ -393,7 +408,7 @@ class _Pipeline:
         # that held still on the text's line before the text came (a camera move slowing down, a shadow): its start
         # is not the text's.
         tr.start = min([tr.start, *(p.start for p in pieces if p.text_rect.w >= PART_SHARE * text_rect.w
-                                    or seen.sample.time - p.first.sample.time <= self._young)])
+                                    or seen.sample.time - p.first_time <= self._young)])
         tr.add(seen, self.opt.max_crops)
         self.active.append(tr)
 
@@ -411,7 +426,7 @@ class _Pipeline:
         """
         out = []
         for tr in self.active:
-            is_young = sample.time - tr.first.sample.time <= self._young
+            is_young = sample.time - tr.first_time <= self._young
             a = tr.text_rect
             v_overlap = min(a.y2, text.y2) - max(a.y, text.y)
             h_overlap = min(a.x2, text.x2) - max(a.x, text.x)
@@ -432,6 +447,7 @@ class _Pipeline:
             aligned = abs((a.x + a.x2) - (text.x + text.x2)) / 2 < 0.2 * max(a.w, text.w) or abs(a.x - text.x) < line_h
             if stacked and aligned:
                 if tr.colour is None:
+                    assert tr.first is not None  # young
                     tr.colour = self._box_colour(tr.text_rect, tr.first.sample)
                 if not _different_boxes(tr.colour, self._box_colour(text, sample)):
                     out.append(tr)
@@ -456,7 +472,7 @@ class _Pipeline:
             rect = g[0]
             for r in g[1:]:
                 rect = rect.union(r)
-            out.append(rg.TextBox(rect, int(np.median([r.h for r in g])), len(g), tuple(g)))
+            out.append(rg.TextBox(rect, int(statistics.median(r.h for r in g)), len(g), tuple(g)))
         return out
 
     @staticmethod
@@ -494,6 +510,7 @@ class _Pipeline:
     def _backfill(self, tr: _Track) -> None:
         """Walk back over recent samples still showing the text, then find the frame where it appeared."""
         first = tr.first
+        assert first is not None  # a new track
         absent: _Seen | None = None
         for old in reversed(self.history):
             if old.sample.time >= first.sample.time:
@@ -504,7 +521,7 @@ class _Pipeline:
             else:
                 absent = old
                 break
-        tr.first = first
+        tr.first, tr.first_time = first, first.sample.time
         if absent is None and len(self.history) < _HISTORY:
             tr.start = first.sample.time  # shown since the start of the range
             return
@@ -567,7 +584,7 @@ class _Pipeline:
             wait(self.unread, return_when=FIRST_COMPLETED)
             self.unread = [j for j in self.unread if not j.done()]
 
-    def _prepare_and_read(self, rect: rg.Rect, line_height: int, crops: list[rg.Image], grays: list[rg.Image],
+    def _prepare_and_read(self, rect: rg.Rect, line_height: int, parts: list[ColourCrop], grays: list[rg.Image],
                           time_: float) -> list[Reading] | None:
         """The Region of a finished track handed to the reader; None when it holds nothing like text."""
         # Text is found on the luma planes; colour tells scenery from text better (hue changes, luma may not).
@@ -575,6 +592,7 @@ class _Pipeline:
         edges = rg.edge_map(gray_median) > rg.EDGE_THRESHOLD
         if int(np.count_nonzero(edges)) >= 20 and rg.stripe_coherence(gray_median, edges) > MAX_STRIPES:
             return None  # scenery that held still: its edges all run one way
+        crops = [p.bgr() for p in parts]  # here, not in the scan: only the crops read are converted, beside it
         if len(crops) >= 3:
             colour_stable = rg.stable_mask(crops)
             stable = colour_stable if stable is None else stable & colour_stable

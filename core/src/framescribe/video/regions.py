@@ -9,6 +9,7 @@ then every edge cluster is a candidate and OCR confidence sorts them out.
 from __future__ import annotations
 
 import functools
+import statistics
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -120,10 +121,10 @@ def changed_box(before: Sketch, now: Sketch) -> Rect | None:
     ``UNCHANGED_THUMBNAIL`` grey levels apart.
     """
     moved = cv2.absdiff(before.small, now.small) > UNCHANGED_THUMBNAIL
-    points = cv2.findNonZero(moved.astype(np.uint8))
-    if points is None:
+    # The box of a mask's non-zero pixels, without listing them (all of them in a moving picture).
+    x, y, w, h = cv2.boundingRect(moved.view(np.uint8))
+    if w == 0:
         return None
-    x, y, w, h = (int(v) for v in cv2.boundingRect(points))
     # The thumbnail is resized with linear interpolation: one of its pixels reaches a pixel into the work image's
     # next ones, so the box grows by one thumbnail pixel each way.
     H, W = now.blurred.shape
@@ -184,7 +185,7 @@ def _find_text_boxes(cur: Image, prev: Image | None, min_line_height: int, roi: 
     contours, _ = cv2.findContours(lines_img, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     lines: list[Rect] = []
     max_h = h // 4
-    boxes = [tuple(int(v) for v in cv2.boundingRect(c)) for c in contours]
+    boxes = [cv2.boundingRect(c) for c in contours]  # tuples of ints
     wide = cv2.getStructuringElement(cv2.MORPH_RECT, (gap * 4 + 1, 1))
     for x, y, bw, bh in boxes:
         if bh > max_h and bw > gap * 4:
@@ -241,7 +242,7 @@ def _group_lines(lines: list[Rect]) -> list[TextBox]:
         rect = block[0]
         for r in block[1:]:
             rect = rect.union(r)
-        out.append(TextBox(rect, int(np.median([r.h for r in block])), len(block), tuple(block)))
+        out.append(TextBox(rect, int(statistics.median(r.h for r in block)), len(block), tuple(block)))
     return out
 
 
