@@ -206,3 +206,30 @@ def test_the_reader_counts_no_letters_the_region_brings(reader: Any, monkeypatch
     region.letters = None
     assert reader.read(region) == readings
     assert counted
+
+
+def unsure_region(variants: list[np.ndarray]) -> Region:
+    """A block region whose letter count no reading reaches (so no variant is "done") and with no white letters."""
+    region = region_of(variants)
+    region.line_count = 2
+    region.letters = [200] * len(variants)
+    region.median = np.full_like(region.median, 128)
+    return region
+
+
+def test_a_third_variant_is_not_read_after_a_good_reading_of_the_first_two(reader: Any) -> None:
+    text = "Meet me at the old harbour"
+    counting = CountingReader(reader)
+    readings = counting.read(unsure_region([line_image(text), line_image(text), line_image("Something else")]))
+    assert readings and char_error_rate(text, readings[0].text) <= 0.05, readings
+    assert readings[0].confidence >= video_reader.GOOD
+    assert counting.calls == 2
+
+
+def test_a_third_variant_is_read_when_the_first_two_read_nothing_good(reader: Any) -> None:
+    text = "Meet me at the old harbour"
+    blank = np.full((70, 700), 255, np.uint8)
+    counting = CountingReader(reader)
+    readings = counting.read(unsure_region([blank, blank, line_image(text)]))
+    assert readings and char_error_rate(text, readings[0].text) <= 0.05, readings
+    assert counting.calls == 3

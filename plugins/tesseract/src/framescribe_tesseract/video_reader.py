@@ -23,6 +23,7 @@ SURE = 0.75  # every word at least this confident ...
 COMPLETE = 0.85  # ... and this share of the letter shapes read: no other variant is tried
 VERY_SURE = 0.9  # or every word this confident, ...
 COVERED = 0.9  # ... this share of the variant's ink inside the words read, and no letter beside them
+GOOD = 0.85  # mean word confidence of a reading from the first two variants that a third is not tried against
 JUNK = 0.1  # a word this unsure at either end of a surer line is scenery read as letters
 WHITE_SURE = 0.7  # mean word confidence a reading of the white-letter fallback needs
 PSM_SINGLE_LINE, PSM_BLOCK, PSM_SPARSE = 7, 6, 11
@@ -55,7 +56,11 @@ class TesseractReader:
         # Only a sure line that is short of letters needs the blobs: most reads never get there.
         blobs = functools.cache(lambda: [letter_blobs(v) for v in variants])
         done = False
-        for variant in variants:
+        for i, variant in enumerate(variants):
+            if i >= 2 and best is not None and best.confidence >= GOOD:
+                # The first two variants are the likelier polarity's; a third (the other polarity) read after a
+                # good reading of those came out as scraps on the bench's clips, never as the better reading.
+                break
             reading, score, done = self._score(variant, psm, letters, blobs if region.line_count == 1 else None)
             if reading is not None and (best is None or score > best_score):
                 best, best_score = reading, score
