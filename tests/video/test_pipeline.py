@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from framescribe.types import Box
@@ -298,8 +299,8 @@ def test_only_the_crops_read_are_converted_to_colour(six_captions: Path, monkeyp
 
 
 def test_tracks_let_go_of_decoded_frames_they_no_longer_need(six_captions: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Frames held back cost the decoder fresh buffers: a track keeps its first samples' frames only while it may
-    need them (the frames between them, while it has fewer than max_crops crops; its first sample, while young)."""
+    """Frames held back cost the decoder fresh buffers: a track keeps grey crops of the frames between its first
+    samples (only while it has fewer than max_crops crops), and its first sample only while young."""
     from framescribe.video import pipeline
 
     step = pipeline._Pipeline._step
@@ -308,6 +309,7 @@ def test_tracks_let_go_of_decoded_frames_they_no_longer_need(six_captions: Path,
     def checking(self: Any, seen: Any, last: Any) -> None:
         step(self, seen, last)
         for tr in self.active:
+            assert all(isinstance(crop, np.ndarray) for _, crop in tr.early)  # crops of the frames, not the frames
             if len(tr.crops) >= self.opt.max_crops:
                 assert tr.early == []
                 checked["full"] += 1

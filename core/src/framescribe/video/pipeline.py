@@ -82,7 +82,10 @@ class _Track:
     gcrops: list[rg.Image] = field(default_factory=list)  # the same crops from the luma plane
     seen: int = 0
     stride: int = 1
-    early: list[Sample] = field(default_factory=list)  # the first samples, whose in-between frames can add crops
+    # Grey crops (time, crop) of the frames decoded between the first samples: a short-lived text's median adds them
+    # (see _Pipeline._extra_crops). Crops, not the frames: a frame held back is a buffer the decoder cannot reuse.
+    early: list[tuple[float, rg.Image]] = field(default_factory=list)
+    early_samples: int = 0
     colour: tuple[Any, float] | None = None  # of the box behind the text, see _Pipeline._box_colour
     edges: rg.Mask | None = None  # every edge pixel of the reference, for spotting one changed character
     first_time: float = 0.0  # when ``first`` was shown
@@ -97,10 +100,11 @@ class _Track:
         return max(4, self.line_height // 2)
 
     def add(self, seen: _Seen, max_crops: int) -> None:
-        if len(self.early) < 6 and len(self.crops) < max_crops:
-            self.early.append(seen.sample)
+        r = self.rect
+        if self.early_samples < 6 and len(self.crops) < max_crops:
+            self.early_samples += 1
+            self.early += [(t, luma_view(f, seen.sample.rotation)[r.y:r.y2, r.x:r.x2].copy()) for t, f in seen.sample.between]
         if self.seen % self.stride == 0:
-            r = self.rect
             self.crops.append(seen.sample.colour_later(r.x, r.y, r.x2, r.y2))
             self.gcrops.append(seen.gray[r.y:r.y2, r.x:r.x2].copy())
             if len(self.crops) >= 2 * max_crops:
@@ -108,10 +112,7 @@ class _Track:
                 self.gcrops = self.gcrops[::2]
                 self.stride *= 2
             if len(self.crops) >= max_crops:
-                # Enough crops for the median, and never fewer from now on: the frames between the first samples
-                # (see _Pipeline._extra_crops) are not needed. Let them go: every decoded frame held back is a
-                # buffer the decoder cannot reuse, and fresh buffers cost it CPU (about 0.3 s over three clips).
-                self.early = []
+                self.early = []  # enough crops for the median, and never fewer from now on
         self.seen += 1
         self.last = seen
 
@@ -350,7 +351,7 @@ class _Pipeline:
         for tr in self.active:
             if tr.first is not None and seen.sample.time - tr.first_time > self._young:
                 # Only a young track's first sample is looked at again (its box colour); an old one would hold
-                # its decoded frames back from the decoder (see _Track.add).
+                # its decoded frames back from the decoder (see _Track.early).
                 tr.first = None
             crop = _crop(seen.gray, tr.rect)
             if _unchanged(crop, _crop(tr.last.gray, tr.rect)):
@@ -610,13 +611,12 @@ class _Pipeline:
 
     def _extra_crops(self, tr: _Track, end: float) -> list[rg.Image]:
         """Grey crops from frames between the samples of a short-lived text."""
-        frames = [(t, f) for s in tr.early for t, f in s.between if tr.start <= t < end]
+        frames = [(t, crop) for t, crop in tr.early if tr.start <= t < end]
         want = self.opt.max_crops - len(tr.crops)
         if not frames or want <= 0:
             return []
         idx = np.linspace(0, len(frames) - 1, min(want, len(frames))).round().astype(int)
-        r = tr.rect
-        return [luma_view(frames[i][1], self.rotation)[r.y:r.y2, r.x:r.x2].copy() for i in sorted(set(idx.tolist()))]
+        return [frames[i][1] for i in sorted(set(idx.tolist()))]
 
     def _submit(self, region: Region, start: float, end: float, rect: rg.Rect, text_rect: rg.Rect) -> None:
         self._queued(self.pool.submit(self.reader.read, region), start, end, rect, text_rect)
