@@ -155,3 +155,48 @@ def test_a_caption_does_not_take_the_start_of_scenery_that_held_still_on_its_lin
     whole = [s for s in result.segments if "Sphinx" in s.value]
     # A part seen first that is most of the text still gives it its start (the title test above).
     assert len(whole) == 1 and whole[0].start == pytest.approx(first.start, abs=0.15)
+
+
+# Bilingual captions, Chinese over a clean English line: Latin-only data reads the English line surely and the
+# Chinese one as a guess ("SEINE The weather is lovely today"), which must not end the default chain.
+BILINGUAL = [Caption(0.5 + 2.5 * k, 2.5 + 2.5 * k, text, (150, 250 + 42 * line), size=30,
+                     font=NOTO_CJK if line == 0 else None, stroke=(0, 0, 0))
+             for k, pair in enumerate((("今天的天气真不错", "The weather is lovely today"),
+                                       ("我们明年春天再见", "See you again next spring"),
+                                       ("火车晚了半个小时", "The train is half an hour late")))
+             for line, text in enumerate(pair)]
+
+
+@pytest.fixture(scope="module")
+def bilingual(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("bilingual") / "bilingual.mp4", ClipSpec(BILINGUAL, 8.0))
+
+
+def test_a_line_the_reader_cannot_read_leaves_the_region_partly_read(bilingual: Path, reader: Any) -> None:
+    result = extract_video_text(bilingual, reader)
+    stats = result.metadata["pipeline"]
+    # The English lines are read, and well: on their own they would count as read.
+    assert len(result.segments) == 3
+    for segment, english in zip(result.segments, BILINGUAL[1::2], strict=True):
+        assert segment.value.endswith(english.text) and segment.confidence >= 0.7, segment
+    assert stats["partly_read_regions"] == stats["lasting_regions"] == 3 and stats["unread_regions"] == 0
+    with pytest.raises(BackendUnavailable, match="found 3 with a line it could not read"):
+        require_readable(result)
+
+
+def test_bilingual_captions_fall_through_to_a_backend_that_reads_both_lines(bilingual: Path) -> None:
+    result = Framescribe({}, use_cache=False).video_text(bilingual)
+    assert result.backend == "rapidocr"
+    assert [s.value.split() for s in result.segments] == [
+        [zh.text, *en.text.split()] for zh, en in zip(BILINGUAL[::2], BILINGUAL[1::2], strict=True)]
+
+
+def test_require_readable_counts_partly_read_regions() -> None:
+    def result(lasting: int, unread: int, partly: int) -> VideoResult:
+        return VideoResult([], metadata={"pipeline": {"lasting_regions": lasting, "unread_regions": unread,
+                                                      "partly_read_regions": partly}})
+
+    require_readable(result(20, 4, 1))  # an English clip: a region with a line not read is no evidence
+    require_readable(result(12, 0, 5))  # fewer than half
+    with pytest.raises(BackendUnavailable, match="found 1 text regions it could not read and 2 with a line"):
+        require_readable(result(3, 1, 2))

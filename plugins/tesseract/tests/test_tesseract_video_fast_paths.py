@@ -233,3 +233,28 @@ def test_a_third_variant_is_read_when_the_first_two_read_nothing_good(reader: An
     readings = counting.read(unsure_region([blank, blank, line_image(text)]))
     assert readings and char_error_rate(text, readings[0].text) <= 0.05, readings
     assert counting.calls == 3
+
+
+def two_lines(top: str, bottom: str, font: str | None = None) -> np.ndarray:
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("L", (760, 130), 255)
+    d = ImageDraw.Draw(img)
+    d.text((14, 14), top, font=ImageFont.truetype(font, 34, index=2) if font else ImageFont.load_default(34), fill=0)
+    d.text((14, 70), bottom, font=ImageFont.load_default(34), fill=0)
+    return np.where(np.asarray(img) < 128, 0, 255).astype(np.uint8)
+
+
+def test_a_line_in_a_script_the_data_lacks_makes_the_reading_partial(reader: Any) -> None:
+    from framescribe.testing.video_clips import NOTO_CJK
+
+    both = region_of([two_lines("Meet me at the old harbour", "The train is half an hour late")])
+    both.line_count = 2
+    whole = reader.read(both)
+    assert whole and char_error_rate("Meet me at the old harbour The train is half an hour late", whole[0].text) <= 0.1
+    assert not whole[0].partial
+    bilingual = region_of([two_lines("火车晚了半个小时", "The train is half an hour late", NOTO_CJK)])
+    bilingual.line_count = 2
+    part = reader.read(bilingual)
+    assert part and "half an hour late" in part[0].text and part[0].confidence >= 0.7, part
+    assert part[0].partial

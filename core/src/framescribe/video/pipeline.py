@@ -631,14 +631,17 @@ class _Pipeline:
                 continue  # nothing like text: not handed to the reader
             self.stats.regions_read += 1
             self.stats.reader_calls += 1
-            kept = 0
+            whole = partly = 0
             for r, text in self._kept(readings):
                 where = text_rect if r.box is None else rg.Rect(rect.x + r.box.x, rect.y + r.box.y, r.box.width, r.box.height)
                 out.append(Candidate(start, max(end, start), text, r.confidence, where))
-                kept += r.confidence >= READ
+                if r.confidence >= READ:
+                    partly += r.partial
+                    whole += not r.partial
             if end - start >= LASTING:
                 self.stats.lasting_regions += 1
-                self.stats.unread_regions += kept == 0
+                self.stats.unread_regions += whole + partly == 0
+                self.stats.partly_read_regions += whole == 0 and partly > 0
         return out
 
     def _kept(self, readings: list[Reading]) -> list[tuple[Reading, str]]:
@@ -653,7 +656,7 @@ class _Pipeline:
     _read_some = False
 
     def _nothing_read(self, least: int) -> bool:
-        """Whether at least ``least`` lasting regions are back from the reader and it read none of them."""
+        """Whether at least ``least`` lasting regions are back from the reader and it read none of them whole."""
         lasting = 0
         for fut, start, end, _rect, _text_rect in self.jobs:
             if end - start < LASTING or not fut.done() or fut.cancelled() or fut.exception() is not None:
@@ -661,7 +664,7 @@ class _Pipeline:
             readings = fut.result()
             if readings is None:
                 continue
-            if any(r.confidence >= READ for r, _ in self._kept(readings)):
+            if any(r.confidence >= READ and not r.partial for r, _ in self._kept(readings)):
                 self._read_some = True  # it can read this video's text: no need to look again
                 return False
             lasting += 1
@@ -738,14 +741,19 @@ def require_readable(result: VideoResult, what: str = "the reader", hint: str | 
 
     That is text in a script the engine has no data for (Chinese subtitles
     and a Latin-only Tesseract): an empty answer would end a chain that a
-    later backend could answer. See ``PipelineStats.unreadable``.
+    later backend could answer. The same holds when it read only a line of
+    most of it (bilingual captions, Chinese over English: the English line
+    alone is not the answer). See ``PipelineStats.unreadable``.
     """
     stats = result.metadata.get("pipeline", {})
     unread, lasting = int(stats.get("unread_regions", 0)), int(stats.get("lasting_regions", 0))
-    if PipelineStats(lasting_regions=lasting, unread_regions=unread, gave_up=bool(stats.get("gave_up"))).unreadable:
+    partly = int(stats.get("partly_read_regions", 0))
+    if PipelineStats(lasting_regions=lasting, unread_regions=unread, partly_read_regions=partly,
+                     gave_up=bool(stats.get("gave_up"))).unreadable:
+        found = [f"{unread} text regions it could not read"] if unread or not partly else []
+        found += [f"{partly} with a line it could not read"] if partly else []
         raise BackendUnavailable(
-            f"{what} found {unread} text regions it could not read (of {lasting}); "
-            "install language data or use another backend",
+            f"{what} found {' and '.join(found)} (of {lasting}); install language data or use another backend",
             hint=hint)
 
 

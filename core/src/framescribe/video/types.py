@@ -104,6 +104,9 @@ class Reading:
     confidence: float
     box: Box | None = None
     words: tuple[Word, ...] | None = None
+    # The engine read some of the region but saw a whole line of it it could not read (bilingual captions and
+    # Latin-only language data): the reading is kept, but does not count the region as read (PipelineStats).
+    partial: bool = False
 
 
 @runtime_checkable
@@ -119,6 +122,7 @@ class TextReader(Protocol):
 
 
 UNREAD_SHARE = 0.75  # share of the lasting regions left unread above which the reader cannot read this video's text
+PARTLY_SHARE = 0.5  # share of the lasting regions read only in part (Reading.partial) above which it cannot either
 
 
 @dataclass
@@ -138,14 +142,20 @@ class PipelineStats:
     # for, read as nothing or as unsure guesses).
     lasting_regions: int = 0
     unread_regions: int = 0
+    # Lasting regions whose every kept reading left a line unread (Reading.partial): the English line of a
+    # bilingual caption read, the Chinese one not. Scenery seldom does that, so half of them is enough.
+    partly_read_regions: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def unreadable(self) -> bool:
-        """Whether the reader read next to nothing of the lasting text the pipeline found (see ``unread_regions``)."""
+        """Whether the reader read next to nothing of the lasting text the pipeline found (see ``unread_regions``),
+        or only part of most of it (see ``partly_read_regions``)."""
         if self.gave_up:  # the run stopped because of that (VideoOptions.give_up_unread)
             return True
-        return self.unread_regions >= 2 and self.unread_regions >= UNREAD_SHARE * self.lasting_regions
+        if self.unread_regions >= 2 and self.unread_regions >= UNREAD_SHARE * self.lasting_regions:
+            return True
+        return self.partly_read_regions >= 2 and self.partly_read_regions >= PARTLY_SHARE * self.lasting_regions
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -159,5 +169,6 @@ class PipelineStats:
             "gave_up": self.gave_up,
             "lasting_regions": self.lasting_regions,
             "unread_regions": self.unread_regions,
+            "partly_read_regions": self.partly_read_regions,
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
         }

@@ -26,6 +26,8 @@ COVERED = 0.9  # ... this share of the variant's ink inside the words read, and 
 GOOD = 0.85  # mean word confidence of a reading from the first two variants that a third is not tried against
 JUNK = 0.1  # a word this unsure at either end of a surer line is scenery read as letters
 WHITE_SURE = 0.7  # mean word confidence a reading of the white-letter fallback needs
+LINE_INK = 0.25  # share of a variant's ink in one line of it: a line that holds this much is text, not a scrap
+LINE_READ = 0.5  # confidence of a word that counts its line as read (scripts the data lacks read lower, as guesses)
 PSM_SINGLE_LINE, PSM_BLOCK, PSM_SPARSE = 7, 6, 11
 Blob = tuple[int, int, int, int]  # x, y, width, height of a letter-like blob (framescribe.video.letter_blobs)
 
@@ -98,7 +100,7 @@ class TesseractReader:
             # The other polarity's scraps often outnumber the letters, so the count above misses many
             # complete readings (each miss costs two or three more Tesseract calls): look where the ink is.
             done = _complete(variant, words, line_blobs())
-        return Reading(" ".join(w.text for w in words), conf), score, done
+        return Reading(" ".join(w.text for w in words), conf, partial=_a_line_unread(variant, words)), score, done
 
     def _words(self, variant: Any, psm: int) -> list[_Word]:
         """The words Tesseract reads in a prepared black-on-white image, with their boxes, in reading order."""
@@ -151,6 +153,33 @@ def _complete(variant: Any, words: list[_Word], blobs: list[list[Blob]]) -> bool
             if on_line and not any(w.box[0] - 0.5 * h <= x + bw / 2 <= w.box[2] + 0.5 * h for w in words):
                 return False
     return True
+
+
+def _a_line_unread(variant: Any, words: list[_Word]) -> bool:
+    """Whether a line of ``variant`` holding a good share of its ink has no word read on it with some confidence.
+
+    Bilingual captions read with Latin-only data: the English line comes out
+    sure, the Chinese one as nothing or as unsure guesses ("HENNEY", 0.37).
+    On the bench's English clips no caption read with confidence 0.7 left
+    such a line; scraps of scenery hold less ink than a line of text.
+    """
+    ink = np.count_nonzero(variant < 128, axis=1)
+    total = int(ink.sum())
+    if total == 0:
+        return False
+    rows = ink > max(1, 0.02 * int(ink.max()))
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], rows.view(np.int8), [0]))))
+    bands = list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))  # [start, end) of each run of inked rows
+    if len(bands) < 2:
+        return False
+    tallest = max(b - a for a, b in bands)
+    for a, b in bands:
+        if b - a < 0.4 * tallest or int(ink[a:b].sum()) < LINE_INK * total:
+            continue
+        if not any(w.conf >= LINE_READ and min(b, w.box[3]) - max(a, w.box[1]) >= 0.5 * min(b - a, w.box[3] - w.box[1])
+                   for w in words):
+            return True
+    return False
 
 
 def _trim(words: list[_Word], floor: float = 0.6) -> list[_Word]:
