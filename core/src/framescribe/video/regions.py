@@ -569,21 +569,24 @@ def _letter_like(stats: Image) -> Mask:
 
 def count_lines(variant: Image) -> int:
     """Text lines in a black-on-white image: bands of rows with ink, separated by blank rows."""
-    ink = (variant < 128).sum(axis=1)
+    return len(line_bands(variant))
+
+
+def line_bands(variant: Image) -> list[tuple[int, int]]:
+    """The rows ``[start, end)`` of each text line in a black-on-white image, top to bottom.
+
+    A line is a band of rows with ink (more than 2 % of the inkiest row's),
+    separated from the next by blank rows, at least 0.4 times as tall as the
+    tallest band: shorter bands are scraps, dots or underlines.
+    """
+    ink = np.count_nonzero(variant < 128, axis=1)
     rows = ink > max(1, 0.02 * int(ink.max(initial=0)))
-    bands, run = [], 0
-    for r in rows:
-        if r:
-            run += 1
-        elif run:
-            bands.append(run)
-            run = 0
-    if run:
-        bands.append(run)
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], rows.view(np.int8), [0]))))
+    bands = list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
     if not bands:
-        return 0
-    tallest = max(bands)
-    return sum(1 for b in bands if b >= 0.4 * tallest)
+        return []
+    tallest = max(b - a for a, b in bands)
+    return [(a, b) for a, b in bands if b - a >= 0.4 * tallest]
 
 
 def _letter_height(text: Mask) -> float | None:

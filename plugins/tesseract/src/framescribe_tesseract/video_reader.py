@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from framescribe.types import Box
-from framescribe.video import Reading, Region, letter_blobs, letter_count, white_variant
+from framescribe.video import Reading, Region, letter_blobs, letter_count, line_bands, white_variant
 
 from .engines import PytesseractEngine, TesserocrEngine, make_engine
 from .tessdata import default_tessdata_dir, require_languages
@@ -163,18 +163,13 @@ def _a_line_unread(variant: Any, words: list[_Word]) -> bool:
     On the bench's English clips no caption read with confidence 0.7 left
     such a line; scraps of scenery hold less ink than a line of text.
     """
-    ink = np.count_nonzero(variant < 128, axis=1)
-    total = int(ink.sum())
-    if total == 0:
-        return False
-    rows = ink > max(1, 0.02 * int(ink.max()))
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], rows.view(np.int8), [0]))))
-    bands = list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))  # [start, end) of each run of inked rows
+    bands = line_bands(variant)
     if len(bands) < 2:
         return False
-    tallest = max(b - a for a, b in bands)
+    ink = np.count_nonzero(variant < 128, axis=1)
+    total = int(ink.sum())
     for a, b in bands:
-        if b - a < 0.4 * tallest or int(ink[a:b].sum()) < LINE_INK * total:
+        if int(ink[a:b].sum()) < LINE_INK * total:
             continue
         if not any(w.conf >= LINE_READ and min(b, w.box[3]) - max(a, w.box[1]) >= 0.5 * min(b - a, w.box[3] - w.box[1])
                    for w in words):
